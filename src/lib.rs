@@ -1,0 +1,46 @@
+//! A lens over [`ndarray`]: where an array's elements live, whether two
+//! arrays share memory, and which operations copy.
+//!
+//! ndlens answers the questions of the IPython Cookbook's recipe
+//! "Understanding the internals of NumPy to avoid unnecessary array copying"
+//! for Rust's arrays, with NumPy's vocabulary (byte strides, C and F
+//! contiguity) and NumPy's rules (when `reshape` and `ravel` copy):
+//!
+//! - [`aid`]: the address of the first element;
+//! - [`shares_memory`], [`may_share_memory`] and [`overlap`]: exact and
+//!   bounds-only answers to "do these two arrays share memory, and where";
+//! - [`layout`]: shape, byte strides, contiguity and the bytes reached;
+//! - [`ravel`], [`flatten`], [`reshape`] and [`tile`]: NumPy's operations,
+//!   returning views exactly where NumPy does;
+//! - [`Diagram`] and [`diagram!`]: SVG pictures of arrays over their buffers.
+//!
+//! Every function accepts any element type and dimension, and owned arrays,
+//! views, `ArcArray` and `CowArray` alike.
+//!
+//! ```
+//! use ndarray::prelude::*;
+//! use ndlens::*;
+//!
+//! let a = Array2::<f64>::zeros((100, 100));
+//! assert!(shares_memory(&a, &ravel(&a)));
+//! assert!(!shares_memory(&a, &flatten(&a)));
+//! assert_eq!(layout(&a.t()).strides, vec![8, 800]);
+//! ```
+
+mod address;
+mod diagram;
+mod layout;
+mod ops;
+pub mod rich;
+mod sharing;
+
+pub use address::aid;
+pub use diagram::{diagram, ArrayPanel, Diagram, GridCell, GridRow, MemoryCell, Model, Strip};
+pub use layout::{layout, Layout};
+pub use ops::{flatten, ravel, reshape, tile, ReshapeError};
+pub use sharing::{may_share_memory, overlap, shares_memory, Overlap};
+
+/// The SVG geometry of diagrams, for tools that read the pictures back.
+pub mod geometry {
+    pub use crate::diagram::svg_geometry::*;
+}

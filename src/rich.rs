@@ -1,0 +1,40 @@
+//! Rich output in the protocol evcxr understands.
+//!
+//! evcxr calls a value's inherent `evcxr_display` method when a cell ends in
+//! that value, and reads mime blocks from standard output between
+//! `EVCXR_BEGIN_CONTENT <mime>` and `EVCXR_END_CONTENT`. Plain `evcxr`,
+//! evcxr_jupyter and the ndlens kernel all render these blocks.
+
+/// Prints each `(mime type, content)` pair as one evcxr content block.
+pub fn emit(blocks: &[(&str, String)]) {
+    use std::io::Write;
+    let mut out = String::new();
+    for (mime, content) in blocks {
+        out.push_str("EVCXR_BEGIN_CONTENT ");
+        out.push_str(mime);
+        out.push('\n');
+        out.push_str(content);
+        out.push_str("\nEVCXR_END_CONTENT\n");
+    }
+    let stdout = std::io::stdout();
+    let mut lock = stdout.lock();
+    // A closed stdout leaves nothing to show the output on; there is no one to tell.
+    let _ = lock.write_all(out.as_bytes());
+    let _ = lock.flush();
+}
+
+/// Escapes text for HTML element content and attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
