@@ -33,7 +33,8 @@ const MARGIN: i32 = 12;
 const ROW_LABEL_WIDTH: i32 = 84;
 const HEADER_HEIGHT: i32 = 24;
 const GAP: i32 = 14;
-const OFFSET_LABEL_EVERY: usize = 4;
+/// Strips of more shown cells than this label every fourth offset only.
+const LABEL_EVERY_OFFSET_UP_TO: usize = 16;
 
 pub fn colour(array: usize) -> RGBColor {
     PALETTE[array % PALETTE.len()]
@@ -172,7 +173,8 @@ fn draw(root: &Area, model: &Model) -> Drawn {
                         let style = font(10).color(&WHITE).pos(Pos::new(HPos::Center, VPos::Center));
                         root.draw(&Text::new(format!("×{most}"), (x + STRIP_CELL_WIDTH / 2, y + STRIP_HEIGHT / 2), style))?;
                     }
-                    if position % OFFSET_LABEL_EVERY == 0 || k + 1 == strip.cells.len() {
+                    let labelled = strip.cells.len() <= LABEL_EVERY_OFFSET_UP_TO || position % 4 == 0;
+                    if labelled || k + 1 == strip.cells.len() {
                         let style = font(9).pos(Pos::new(HPos::Left, VPos::Top));
                         root.draw(&Text::new(format!("{}", position * strip.unit), (x + 1, y + STRIP_HEIGHT + 3), style))?;
                     }

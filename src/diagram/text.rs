@@ -30,7 +30,13 @@ pub fn render(model: &Model) -> String {
                 MemoryCell::Ellipsis => "…".into(),
                 MemoryCell::Cell { reached_by, .. } if reached_by.is_empty() => "·".into(),
                 MemoryCell::Cell { reached_by, .. } => {
-                    reached_by.iter().map(|(a, _)| letter(*a)).collect::<String>()
+                    reached_by
+                        .iter()
+                        .map(|(a, count)| match count {
+                            Some(n) if *n > 1 => format!("{}×{n}", letter(*a)),
+                            _ => letter(*a).to_string(),
+                        })
+                        .collect::<String>()
                 }
             })
             .collect();
