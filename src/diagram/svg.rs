@@ -40,8 +40,9 @@ pub fn colour(array: usize) -> RGBColor {
     PALETTE[array % PALETTE.len()]
 }
 
-fn font(size: u32) -> TextStyle<'static> {
-    TextStyle::from(("sans-serif", size).into_font()).color(&BLACK)
+/// Text of about `px` pixels; plotters writes sizes in points, 31/25 smaller.
+fn font(px: u32) -> TextStyle<'static> {
+    TextStyle::from(("sans-serif", px * 31 / 25).into_font()).color(&BLACK)
 }
 
 fn headline(model: &Model, array: usize) -> String {
