@@ -7,8 +7,9 @@
 //! contiguity) and NumPy's rules (when `reshape` and `ravel` copy):
 //!
 //! - [`aid`]: the address of the first element;
-//! - [`shares_memory`], [`may_share_memory`] and [`overlap`]: exact and
-//!   bounds-only answers to "do these two arrays share memory, and where";
+//! - [`shares_memory`], [`may_share_memory`], [`overlap`] and
+//!   [`explain_sharing`]: exact and bounds-only answers to "do these two
+//!   arrays share memory, and where";
 //! - [`layout`]: shape, byte strides, contiguity and the bytes reached;
 //! - [`ravel`], [`flatten`], [`reshape`] and [`tile`]: NumPy's operations,
 //!   returning views exactly where NumPy does;
@@ -29,6 +30,7 @@
 
 mod address;
 mod diagram;
+mod explain;
 mod layout;
 mod ops;
 pub mod rich;
@@ -36,6 +38,7 @@ mod sharing;
 
 pub use address::aid;
 pub use diagram::{diagram, ArrayPanel, Diagram, GridCell, GridRow, MemoryCell, Model, Strip};
+pub use explain::{explain_sharing, SharingAnswer};
 pub use layout::{layout, Layout};
 pub use ops::{flatten, ravel, reshape, tile, ReshapeError};
 pub use sharing::{may_share_memory, overlap, shares_memory, Overlap};
