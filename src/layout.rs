@@ -98,7 +98,7 @@ impl Layout {
 
     /// The element type without its module path (`f64`, `Complex<f32>`).
     pub fn short_elem_type(&self) -> String {
-        short_type_name(self.elem_type)
+        crate::rich::short_type_name(self.elem_type)
     }
 }
 
@@ -137,23 +137,6 @@ fn byte_extent(shape: &[usize], strides: &[isize], itemsize: usize) -> std::ops:
         }
     }
     low..high + itemsize as isize
-}
-
-pub(crate) fn short_type_name(full: &str) -> String {
-    // `alloc::string::String` → `String`, `num_complex::Complex<f64>` → `Complex<f64>`.
-    let mut out = String::with_capacity(full.len());
-    let mut segment = String::new();
-    for c in full.chars() {
-        if c.is_alphanumeric() || c == '_' || c == ':' {
-            segment.push(c);
-        } else {
-            out.push_str(segment.rsplit("::").next().unwrap_or(""));
-            segment.clear();
-            out.push(c);
-        }
-    }
-    out.push_str(segment.rsplit("::").next().unwrap_or(""));
-    out
 }
 
 fn tuple<T: fmt::Display>(items: &[T]) -> String {
@@ -259,10 +242,4 @@ mod tests {
         );
     }
 
-    #[test]
-    fn short_type_names() {
-        assert_eq!(short_type_name("alloc::string::String"), "String");
-        assert_eq!(short_type_name("num_complex::Complex<f64>"), "Complex<f64>");
-        assert_eq!(short_type_name("(i32, core::option::Option<u8>)"), "(i32, Option<u8>)");
-    }
 }

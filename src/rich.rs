@@ -38,3 +38,33 @@ pub fn escape(text: &str) -> String {
     }
     out
 }
+
+/// A type name without module paths: `alloc::string::String` → `String`,
+/// `num_complex::Complex<f64>` → `Complex<f64>`.
+pub fn short_type_name(full: &str) -> String {
+    let mut out = String::with_capacity(full.len());
+    let mut segment = String::new();
+    for c in full.chars() {
+        if c.is_alphanumeric() || c == '_' || c == ':' {
+            segment.push(c);
+        } else {
+            out.push_str(segment.rsplit("::").next().unwrap_or(""));
+            segment.clear();
+            out.push(c);
+        }
+    }
+    out.push_str(segment.rsplit("::").next().unwrap_or(""));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_type_names() {
+        assert_eq!(short_type_name("alloc::string::String"), "String");
+        assert_eq!(short_type_name("num_complex::Complex<f64>"), "Complex<f64>");
+        assert_eq!(short_type_name("(i32, core::option::Option<u8>)"), "(i32, Option<u8>)");
+    }
+}

@@ -1,0 +1,314 @@
+//! The engine: evcxr's evaluation context, owned by one thread, with what
+//! the kernel adds to it: the session prelude (ndarray and ndlens loaded),
+//! remembered views, compile errors placed in the user's cell, panics
+//! reported as errors, and interrupts.
+//!
+//! Creating the context and loading the prelude take seconds, so they run on
+//! the engine's thread while the front end already answers `kernel_info`;
+//! requests that need the engine wait in its queue.
+
+pub mod diagnostics;
+pub mod output;
+pub mod slots;
+pub mod views;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Child;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use evcxr::{CommandContext, Error as EvcxrError};
+
+use diagnostics::Diagnostic;
+use output::Router;
+use views::{DerivedViews, Rewritten};
+
+/// The mime type the session's panic hook reports a panic under: the
+/// location on the first line, the message after.
+pub const PANIC_MIME: &str = "application/vnd.ndlens.panic";
+
+/// Where the engine finds the ndlens library to load in every session.
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    pub lens_dir: PathBuf,
+}
+
+/// The code every session starts with.
+pub fn prelude(lens_dir: &Path) -> String {
+    format!(
+        ":dep ndlens = {{ path = {:?} }}\n:dep ndarray = \"0.17\"\nuse ndarray::prelude::*;\nuse ndlens::*;\n{}",
+        lens_dir.display().to_string(),
+        PANIC_HOOK
+    )
+}
+
+/// Runs in the session's process: reports a panic to the kernel as a content
+/// block, so that the cell's reply can say `error` (evcxr itself only notes
+/// that a panic happened).
+const PANIC_HOOK: &str = r#"std::panic::set_hook(Box::new(|info| {
+    let message = info.payload_as_str().unwrap_or("a panic with a non-text payload");
+    let location = info.location().map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column())).unwrap_or_default();
+    println!("EVCXR_BEGIN_CONTENT application/vnd.ndlens.panic\n{location}\n{message}\nEVCXR_END_CONTENT");
+}));"#;
+
+/// What running some code came to.
+#[derive(Debug, Default)]
+pub struct Evaluation {
+    /// Rich output of the code's final value: mime type → content.
+    pub outputs: BTreeMap<String, String>,
+    pub failure: Option<Failure>,
+}
+
+#[derive(Debug)]
+pub enum Failure {
+    /// The code did not compile.
+    Compile(Vec<Diagnostic>),
+    /// The code panicked; the session's earlier variables are intact.
+    Panic { message: String, location: Option<String> },
+    /// The session's process stopped (interrupted, aborted, out of memory):
+    /// its variables are gone.
+    ProcessLost { interrupted: bool, lost: Vec<String>, detail: String },
+    /// evcxr refused the request (a bad `:dep`, say), or could not start.
+    Engine(String),
+}
+
+pub struct Engine {
+    context: CommandContext,
+    views: DerivedViews,
+    config: EngineConfig,
+    interrupted: Arc<AtomicBool>,
+}
+
+type Job = Box<dyn FnOnce(&mut Result<Engine, String>) + Send>;
+
+/// The front end's side of the engine.
+#[derive(Clone)]
+pub struct EngineHandle {
+    jobs: std::sync::mpsc::Sender<Job>,
+    process: Arc<Mutex<Option<Arc<Mutex<Child>>>>>,
+    running: Arc<AtomicBool>,
+    interrupted: Arc<AtomicBool>,
+}
+
+impl EngineHandle {
+    /// Starts the engine thread; the context is created there, in the
+    /// background.
+    pub fn start(config: EngineConfig, router: Router) -> EngineHandle {
+        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+        let process = Arc::new(Mutex::new(None));
+        let interrupted = Arc::new(AtomicBool::new(false));
+        let handle = EngineHandle { jobs, process: process.clone(), running: Arc::new(AtomicBool::new(false)), interrupted: interrupted.clone() };
+        std::thread::Builder::new()
+            .name("ndlens-engine".into())
+            .spawn(move || {
+                let mut engine = Engine::start(config, router, interrupted);
+                if let Ok(engine) = &engine {
+                    *process.lock().unwrap_or_else(|e| e.into_inner()) = Some(engine.context.process_handle());
+                }
+                for job in queue {
+                    job(&mut engine);
+                }
+            })
+            .expect("spawning the engine thread");
+        handle
+    }
+
+    /// Runs `job` on the engine thread, after the jobs before it.
+    pub async fn run<R: Send + 'static>(&self, job: impl FnOnce(&mut Result<Engine, String>) -> R + Send + 'static) -> R {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let running = self.running.clone();
+        let job: Job = Box::new(move |engine| {
+            running.store(true, Ordering::SeqCst);
+            let result = job(engine);
+            running.store(false, Ordering::SeqCst);
+            let _ = reply.send(result);
+        });
+        self.jobs.send(job).expect("the engine thread lives as long as the kernel");
+        answer.await.expect("the engine thread answers every job")
+    }
+
+    /// Stops the running cell by ending the session's process; `false` when
+    /// nothing was running.
+    pub fn interrupt(&self) -> bool {
+        if !self.running.load(Ordering::SeqCst) {
+            return false;
+        }
+        let process = self.process.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        match process {
+            Some(child) => {
+                self.interrupted.store(true, Ordering::SeqCst);
+                let _ = child.lock().unwrap_or_else(|e| e.into_inner()).kill();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Ends the session's process, for shutdown.
+    pub fn kill_process(&self) {
+        if let Some(child) = self.process.lock().unwrap_or_else(|e| e.into_inner()).clone() {
+            let _ = child.lock().unwrap_or_else(|e| e.into_inner()).kill();
+        }
+    }
+}
+
+impl Engine {
+    fn start(config: EngineConfig, router: Router, interrupted: Arc<AtomicBool>) -> Result<Engine, String> {
+        let (context, outputs) = CommandContext::new().map_err(|e| {
+            format!(
+                "the Rust engine could not start: {e}\n\
+                 Check that `cargo` and `rustc` are on PATH and that the standard library's \
+                 sources are installed (`rustup component add rust-src`)."
+            )
+        })?;
+        router.forward(outputs.stdout, outputs.stderr);
+        let mut engine = Engine { context, views: DerivedViews::default(), config, interrupted };
+        let prelude = prelude(&engine.config.lens_dir);
+        if let Err(e) = engine.context.execute(&prelude) {
+            return Err(format!(
+                "the session prelude (ndarray and ndlens) did not load from {}: {e}\n\
+                 Reinstall the kernel with `ndlens install`.",
+                engine.config.lens_dir.display()
+            ));
+        }
+        Ok(engine)
+    }
+
+    /// The session's variables and their types, remembered views included,
+    /// without the kernel's own bindings.
+    pub fn variables(&self) -> Vec<(String, String)> {
+        let mut vars: Vec<(String, String)> = self
+            .context
+            .variables_and_types()
+            .filter(|(name, _)| !name.starts_with("__ndlens"))
+            .map(|(name, ty)| (name.to_string(), ty.to_string()))
+            .collect();
+        vars.sort();
+        vars.extend(self.views.iter().map(|v| (v.name.clone(), format!("view: {}", v.expression))));
+        vars
+    }
+
+    /// Runs `code`, which is `original` as typed (starting on line
+    /// `first_line` of the cell) after any rewriting by the caller.
+    pub fn eval(&mut self, original: &str, first_line: usize) -> Evaluation {
+        self.views.forget_rebound(original);
+        let rewritten = self.views.expand(original);
+        let before: Vec<String> = self.variables().into_iter().map(|(n, _)| n).collect();
+        let mut result = self.context.execute(&rewritten.code);
+        let mut rewritten = rewritten;
+        // A view that borrows its owner cannot be kept: remember it as the
+        // expression that derives it, and run the cell without keeping it.
+        if let Err(EvcxrError::CompilationErrors(errors)) = &result {
+            let borrowed = borrowed_variables(errors);
+            if !borrowed.is_empty() && borrowed.len() == errors.len() {
+                let mut views = self.views.clone();
+                if let Some(again) = views.adopt(original, &borrowed) {
+                    let retried = self.context.execute(&again.code);
+                    if retried.is_ok() {
+                        self.views = views;
+                    }
+                    result = retried;
+                    rewritten = again;
+                }
+            }
+        }
+        self.evaluation(result, original, &rewritten, first_line, before)
+    }
+
+    /// Runs code the kernel generated (a magic's), reporting compile errors
+    /// without positions: they would point into generated code.
+    pub fn eval_generated(&mut self, code: &str) -> Evaluation {
+        let rewritten = self.views.expand(code);
+        let before: Vec<String> = self.variables().into_iter().map(|(n, _)| n).collect();
+        let result = self.context.execute(&rewritten.code);
+        let mut evaluation = self.evaluation(result, code, &rewritten, 1, before);
+        if let Some(Failure::Compile(diagnostics)) = &mut evaluation.failure {
+            for d in diagnostics {
+                d.position = None;
+            }
+        }
+        evaluation
+    }
+
+    fn evaluation(
+        &mut self,
+        result: Result<evcxr::EvalOutputs, EvcxrError>,
+        original: &str,
+        rewritten: &Rewritten,
+        first_line: usize,
+        before: Vec<String>,
+    ) -> Evaluation {
+        match result {
+            Ok(outputs) => {
+                let mut outputs: BTreeMap<String, String> = outputs.content_by_mime_type.into_iter().collect();
+                let failure = outputs.remove(PANIC_MIME).map(|report| {
+                    let (location, message) = report.split_once('\n').unwrap_or(("", &report));
+                    Failure::Panic {
+                        message: message.to_string(),
+                        location: (!location.is_empty()).then(|| location.to_string()),
+                    }
+                });
+                Evaluation { outputs, failure }
+            }
+            Err(EvcxrError::CompilationErrors(errors)) => Evaluation {
+                outputs: BTreeMap::new(),
+                failure: Some(Failure::Compile(
+                    errors
+                        .iter()
+                        .filter(|e| e.level() == "error")
+                        .map(|e| Diagnostic::locate(e, original, rewritten, first_line))
+                        .collect(),
+                )),
+            },
+            Err(EvcxrError::SubprocessTerminated(detail)) => {
+                let interrupted = self.interrupted.swap(false, Ordering::SeqCst);
+                self.views.clear();
+                self.reinstall_hooks();
+                Evaluation {
+                    outputs: BTreeMap::new(),
+                    failure: Some(Failure::ProcessLost { interrupted, lost: before, detail }),
+                }
+            }
+            Err(e) => Evaluation { outputs: BTreeMap::new(), failure: Some(Failure::Engine(e.to_string())) },
+        }
+    }
+
+    /// A new session process has none of the old one's runtime state: set
+    /// the panic hook again.
+    fn reinstall_hooks(&mut self) {
+        if let Err(e) = self.context.execute(PANIC_HOOK) {
+            eprintln!("ndlens: could not reinstall the panic hook after a restart: {e}");
+        }
+    }
+
+    /// Completions from rust-analyzer through evcxr: `(matches, start, end)`
+    /// in bytes.
+    pub fn complete(&mut self, code: &str, position: usize) -> (Vec<String>, usize, usize) {
+        match self.context.completions(code, position) {
+            Ok(c) => (c.completions.into_iter().map(|c| c.code).collect(), c.start_offset, c.end_offset),
+            Err(_) => (Vec::new(), position, position),
+        }
+    }
+
+    /// Documentation for what is under the cursor, as (text, HTML).
+    pub fn hover(&mut self, code: &str, position: usize) -> Option<(String, String)> {
+        match self.context.hover_at(code, position) {
+            Ok((text, html)) if !text.contains("No documentation found") => Some((text, html)),
+            _ => None,
+        }
+    }
+}
+
+/// The names evcxr would not keep because they borrow.
+fn borrowed_variables(errors: &[evcxr::CompilationError]) -> Vec<String> {
+    errors
+        .iter()
+        .filter_map(|e| {
+            let message = e.message();
+            let rest = message.strip_prefix("The variable `")?;
+            let (name, tail) = rest.split_once('`')?;
+            tail.contains("non-static lifetime").then(|| name.to_string())
+        })
+        .collect()
+}

@@ -1,0 +1,70 @@
+//! Where a session's compiled code lives.
+//!
+//! evcxr compiles every cell in a build directory whose target folder holds
+//! the compiled dependencies. A directory that outlives the session lets the
+//! next session start with ndarray and ndlens already built, which is what
+//! makes the first array cell fast. Two kernels running at once must not
+//! share one, so each takes the first free numbered slot under the cache
+//! folder and holds an exclusive lock on it for as long as it runs.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+/// How many kernels can run at once before slots are created anew.
+const MAX_SLOTS: usize = 64;
+
+/// A build directory held for the life of this process.
+pub struct Slot {
+    pub dir: PathBuf,
+    // Dropping the file releases the lock.
+    _lock: File,
+}
+
+/// The folder that holds the slots: `$XDG_CACHE_HOME/ndlens/sessions`, or
+/// `NDLENS_CACHE_DIR/sessions` when that is set.
+pub fn sessions_root() -> Result<PathBuf> {
+    let base = match std::env::var_os("NDLENS_CACHE_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => dirs::cache_dir()
+            .context("no cache folder for this user: set NDLENS_CACHE_DIR to choose one")?
+            .join("ndlens"),
+    };
+    Ok(base.join("sessions"))
+}
+
+/// Takes the first slot no other process holds.
+pub fn acquire(root: &Path) -> Result<Slot> {
+    std::fs::create_dir_all(root).with_context(|| format!("creating {}", root.display()))?;
+    for number in 0..MAX_SLOTS {
+        let dir = root.join(number.to_string());
+        let lock_path = root.join(format!("{number}.lock"));
+        let lock = File::create(&lock_path).with_context(|| format!("creating {}", lock_path.display()))?;
+        if lock.try_lock().is_ok() {
+            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+            return Ok(Slot { dir, _lock: lock });
+        }
+    }
+    anyhow::bail!(
+        "all {MAX_SLOTS} build slots under {} are in use by other kernels; stop one, or set NDLENS_CACHE_DIR",
+        root.display()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_held_slot_is_not_handed_out_twice() {
+        let root = std::env::temp_dir().join(format!("ndlens-slots-{}", std::process::id()));
+        let first = acquire(&root).unwrap();
+        let second = acquire(&root).unwrap();
+        assert_ne!(first.dir, second.dir);
+        let first_dir = first.dir.clone();
+        drop(first);
+        assert_eq!(acquire(&root).unwrap().dir, first_dir);
+        let _ = std::fs::remove_dir_all(root);
+    }
+}

@@ -1,0 +1,128 @@
+//! The Jupyter messaging protocol (5.3) over ZeroMQ.
+//!
+//! Sockets, signatures and message (de)serialisation come from
+//! `jupyter-zmq-client` and `jupyter-protocol`; this module binds the five
+//! channels and routes each request to its handler: one `match` from message
+//! type to handler per channel, as ipykernel's dispatch tables.
+//!
+//! A message whose HMAC signature does not match the connection key is
+//! dropped by the socket layer before any handler sees it; the loop logs it
+//! and goes on serving the next message.
+
+mod handlers;
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use jupyter_protocol::{ConnectionInfo, ExecutionState, JupyterMessage, JupyterMessageContent, Status};
+use jupyter_zmq_client::{
+    create_kernel_control_connection, create_kernel_heartbeat_connection, create_kernel_iopub_connection,
+    create_kernel_shell_connection, create_kernel_stdin_connection,
+};
+use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
+
+use crate::engine::output::Router;
+use crate::engine::EngineHandle;
+
+/// Publishes on IOPub from any task.
+#[derive(Clone)]
+pub struct IoPub {
+    outbox: UnboundedSender<JupyterMessage>,
+}
+
+impl IoPub {
+    /// Publishes `content` as a child of `parent`.
+    pub fn publish(&self, content: impl Into<JupyterMessageContent>, parent: &JupyterMessage) {
+        let message = JupyterMessage::new(content, Some(parent)).with_zmq_identities(Vec::new());
+        // The publisher task ends only with the kernel.
+        let _ = self.outbox.send(message);
+    }
+
+    pub fn status(&self, state: ExecutionState, parent: &JupyterMessage) {
+        self.publish(Status { execution_state: state }, parent);
+    }
+}
+
+/// What the handlers share.
+pub struct Kernel {
+    pub iopub: IoPub,
+    pub engine: EngineHandle,
+    pub router: Router,
+    pub state: tokio::sync::Mutex<handlers::SessionState>,
+}
+
+/// Binds the channels in `info` and serves until a shutdown request.
+pub async fn serve(info: ConnectionInfo, engine: EngineHandle, router: Router) -> Result<()> {
+    let session_id = format!("ndlens-{}", std::process::id());
+    let bind = |what: &str| format!("binding the {what} channel on {}", info.ip);
+    let mut shell = create_kernel_shell_connection(&info, &session_id).await.with_context(|| bind("shell"))?;
+    let mut control = create_kernel_control_connection(&info, &session_id).await.with_context(|| bind("control"))?;
+    let mut iopub_socket = create_kernel_iopub_connection(&info, &session_id).await.with_context(|| bind("iopub"))?;
+    // Nothing reads from stdin yet, but clients expect the channel bound.
+    let _stdin = create_kernel_stdin_connection(&info, &session_id).await.with_context(|| bind("stdin"))?;
+    let mut heartbeat = create_kernel_heartbeat_connection(&info).await.with_context(|| bind("heartbeat"))?;
+
+    let (outbox, mut to_publish) = unbounded_channel::<JupyterMessage>();
+    tokio::spawn(async move {
+        while let Some(message) = to_publish.recv().await {
+            if let Err(e) = iopub_socket.send(message).await {
+                eprintln!("ndlens: could not publish on iopub: {e}");
+            }
+        }
+    });
+    tokio::spawn(async move {
+        while heartbeat.single_heartbeat().await.is_ok() {}
+    });
+
+    let kernel = Arc::new(Kernel {
+        iopub: IoPub { outbox },
+        engine,
+        router,
+        state: tokio::sync::Mutex::new(handlers::SessionState::default()),
+    });
+
+    let control_kernel = kernel.clone();
+    tokio::spawn(async move {
+        loop {
+            let request = match control.read().await {
+                Ok(request) => request,
+                Err(e) => {
+                    eprintln!("ndlens: dropped a control message: {e}");
+                    continue;
+                }
+            };
+            let reply = handlers::control(&control_kernel, &request).await;
+            if let Some(reply) = reply {
+                if let Err(e) = control.send(reply).await {
+                    eprintln!("ndlens: could not reply on control: {e}");
+                }
+            }
+            if matches!(request.content, JupyterMessageContent::ShutdownRequest(_)) {
+                handlers::exit(&control_kernel);
+            }
+        }
+    });
+
+    loop {
+        let request = match shell.read().await {
+            Ok(request) => request,
+            Err(e) => {
+                // Wrongly signed or malformed: never executed, and the
+                // kernel keeps serving what follows.
+                eprintln!("ndlens: dropped a shell message: {e}");
+                continue;
+            }
+        };
+        kernel.iopub.status(ExecutionState::Busy, &request);
+        let reply = handlers::shell(&kernel, &request).await;
+        if let Some(reply) = reply {
+            if let Err(e) = shell.send(reply).await {
+                eprintln!("ndlens: could not reply on shell: {e}");
+            }
+        }
+        kernel.iopub.status(ExecutionState::Idle, &request);
+        if matches!(request.content, JupyterMessageContent::ShutdownRequest(_)) {
+            handlers::exit(&kernel);
+        }
+    }
+}
