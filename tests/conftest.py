@@ -1,17 +1,111 @@
-"""Shared fixtures: the paths of the built binaries the tests drive."""
+"""Shared fixtures: built binaries, and the installed kernel driven through
+jupyter_client as JupyterLab drives it."""
 
 import os
 import pathlib
+import queue
 import subprocess
+import time
 
+import jupyter_client
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+TARGET = pathlib.Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+KERNEL_NAME = "ndlens"
+# A cell may have to wait for the session to finish starting (seconds).
+CELL_TIMEOUT = 180
 
 
 @pytest.fixture(scope="session")
 def lens_oracle():
     """The `lens_oracle` example, built once per run."""
-    subprocess.run(["cargo", "build", "--quiet", "--example", "lens_oracle"], cwd=ROOT, check=True)
-    target = pathlib.Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
-    return str(target / "debug" / "examples" / "lens_oracle")
+    subprocess.run(["cargo", "build", "--quiet", "--release", "--example", "lens_oracle"], cwd=ROOT, check=True)
+    return str(TARGET / "release" / "examples" / "lens_oracle")
+
+
+class Session:
+    """A running kernel and a client, with helpers to run cells."""
+
+    def __init__(self, kernel_name=KERNEL_NAME, **manager_options):
+        self.manager = jupyter_client.KernelManager(kernel_name=kernel_name, **manager_options)
+        self.manager.start_kernel()
+        self.client = self.manager.client()
+        self.client.start_channels()
+        self.client.wait_for_ready(timeout=60)
+
+    def run(self, code, timeout=CELL_TIMEOUT, **options):
+        """Executes `code`; returns (reply, iopub messages for it, in order)."""
+        msg_id = self.client.execute(code, **options)
+        reply = self.client.get_shell_msg(timeout=timeout)
+        while reply["parent_header"].get("msg_id") != msg_id:
+            reply = self.client.get_shell_msg(timeout=timeout)
+        messages = []
+        deadline = time.monotonic() + timeout
+        while True:
+            message = self.client.get_iopub_msg(timeout=max(1, deadline - time.monotonic()))
+            if message["parent_header"].get("msg_id") != msg_id:
+                continue
+            messages.append(message)
+            if message["msg_type"] == "status" and message["content"]["execution_state"] == "idle":
+                return reply, messages
+
+    def ok(self, code, **options):
+        """Runs `code`, which must succeed; returns its messages."""
+        reply, messages = self.run(code, **options)
+        errors = [m["content"] for m in messages if m["msg_type"] == "error"]
+        assert reply["content"]["status"] == "ok", (code, errors)
+        return messages
+
+    def result(self, code):
+        """The data of `code`'s execute_result."""
+        results = [m["content"]["data"] for m in self.ok(code) if m["msg_type"] == "execute_result"]
+        assert len(results) == 1, (code, results)
+        return results[0]
+
+    def text(self, code):
+        return self.result(code)["text/plain"]
+
+    def stdout(self, code):
+        return "".join(
+            m["content"]["text"] for m in self.ok(code)
+            if m["msg_type"] == "stream" and m["content"]["name"] == "stdout"
+        )
+
+    def error(self, code):
+        """Runs `code`, which must fail; returns the error content."""
+        reply, messages = self.run(code)
+        assert reply["content"]["status"] == "error", code
+        errors = [m["content"] for m in messages if m["msg_type"] == "error"]
+        assert len(errors) == 1, errors
+        assert errors[0]["ename"] == reply["content"]["ename"]
+        return errors[0]
+
+    def request(self, method, *args, timeout=60, **kwargs):
+        """Sends a shell request through the client's method; returns the reply."""
+        msg_id = getattr(self.client, method)(*args, **kwargs)
+        while True:
+            reply = self.client.get_shell_msg(timeout=timeout)
+            if reply["parent_header"].get("msg_id") == msg_id:
+                return reply
+
+    def close(self):
+        self.client.stop_channels()
+        if self.manager.is_alive():
+            self.manager.shutdown_kernel(now=False)
+
+
+@pytest.fixture(scope="module")
+def kernel():
+    """One kernel shared by a test module's tests."""
+    session = Session()
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def fresh_kernel():
+    """A kernel of a test's own, for tests that stop or restart it."""
+    session = Session()
+    yield session
+    session.close()

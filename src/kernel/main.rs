@@ -86,6 +86,7 @@ fn run_kernel(args: KernelArgs) -> Result<()> {
     // Set before any thread starts: evcxr reads it when the context is made.
     let slot = engine::slots::acquire(&engine::slots::sessions_root()?)?;
     std::env::set_var("EVCXR_TMPDIR", &slot.dir);
+    engine::slots::expose_rust_libraries()?;
 
     let router = engine::output::Router::default();
     let engine = engine::EngineHandle::start(engine::EngineConfig { lens_dir }, router.clone());

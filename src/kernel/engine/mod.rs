@@ -201,7 +201,9 @@ impl Engine {
         // expression that derives it, and run the cell without keeping it.
         if let Err(EvcxrError::CompilationErrors(errors)) = &result {
             let borrowed = borrowed_variables(errors);
-            if !borrowed.is_empty() && borrowed.len() == errors.len() {
+            // Other errors may come from the same borrowing (a temporary
+            // dropped while borrowed); the retry tells whether any remain.
+            if !borrowed.is_empty() {
                 let mut views = self.views.clone();
                 if let Some(again) = views.adopt(original, &borrowed) {
                     let retried = self.context.execute(&again.code);
