@@ -27,9 +27,9 @@ def lens_oracle():
 class Session:
     """A running kernel and a client, with helpers to run cells."""
 
-    def __init__(self, kernel_name=KERNEL_NAME, **manager_options):
-        self.manager = jupyter_client.KernelManager(kernel_name=kernel_name, **manager_options)
-        self.manager.start_kernel()
+    def __init__(self, kernel_name=KERNEL_NAME, **start_options):
+        self.manager = jupyter_client.KernelManager(kernel_name=kernel_name)
+        self.manager.start_kernel(**start_options)
         self.client = self.manager.client()
         self.client.start_channels()
         self.client.wait_for_ready(timeout=60)

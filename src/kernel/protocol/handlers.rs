@@ -64,10 +64,11 @@ pub async fn control(kernel: &Kernel, request: &JupyterMessage) -> Option<Jupyte
 }
 
 /// Ends the kernel after a shutdown reply: the session's process first.
-pub fn exit(kernel: &Kernel) -> ! {
+pub async fn exit(kernel: &Kernel) -> ! {
     kernel.engine.kill_process();
-    // Let the reply and the last status leave the sockets.
-    std::thread::sleep(std::time::Duration::from_millis(100));
+    // The sockets write from their own tasks: give the reply and the last
+    // status time to leave before the process ends.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     std::process::exit(0)
 }
 

@@ -98,7 +98,7 @@ pub async fn serve(info: ConnectionInfo, engine: EngineHandle, router: Router) -
                 }
             }
             if matches!(request.content, JupyterMessageContent::ShutdownRequest(_)) {
-                handlers::exit(&control_kernel);
+                handlers::exit(&control_kernel).await;
             }
         }
     });
@@ -122,7 +122,7 @@ pub async fn serve(info: ConnectionInfo, engine: EngineHandle, router: Router) -
         }
         kernel.iopub.status(ExecutionState::Idle, &request);
         if matches!(request.content, JupyterMessageContent::ShutdownRequest(_)) {
-            handlers::exit(&kernel);
+            handlers::exit(&kernel).await;
         }
     }
 }

@@ -1,0 +1,72 @@
+"""`ndlens install` and `ndlens uninstall`, into a prefix of the test's own."""
+
+import json
+import os
+import pathlib
+import subprocess
+
+import pytest
+
+from conftest import ROOT, TARGET, Session
+
+BINARY = TARGET / "release" / "ndlens"
+
+
+def ndlens(*args, **env):
+    return subprocess.run([str(BINARY), *args], capture_output=True, text=True, env={**os.environ, **env})
+
+
+def test_install_writes_a_self_contained_kernelspec(tmp_path):
+    done = ndlens("install", "--prefix", str(tmp_path), "--no-warm")
+    assert done.returncode == 0, done.stderr
+    kernel_dir = tmp_path / "share/jupyter/kernels/ndlens"
+    spec = json.loads((kernel_dir / "kernel.json").read_text())
+    assert spec["display_name"] == "Rust (ndlens)"
+    assert spec["language"] == "rust"
+    assert spec["interrupt_mode"] == "message"
+    assert spec["argv"][1:] == ["kernel", "--connection-file", "{connection_file}"]
+    # Nothing points back into the checkout: the binary and the library
+    # sources sessions compile against are copies inside the kernelspec.
+    binary = pathlib.Path(spec["argv"][0])
+    assert binary.is_relative_to(kernel_dir) and os.access(binary, os.X_OK)
+    assert (kernel_dir / "lens/Cargo.toml").exists() and (kernel_dir / "lens/src/lib.rs").exists()
+    for logo, size in [("logo-32x32.png", 32), ("logo-64x64.png", 64)]:
+        data = (kernel_dir / logo).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+        assert int.from_bytes(data[16:20], "big") == size and int.from_bytes(data[20:24], "big") == size
+
+    listed = subprocess.run(
+        [str(ROOT / ".venv/bin/jupyter"), "kernelspec", "list", "--json"],
+        capture_output=True, text=True, check=True,
+        env={**os.environ, "JUPYTER_PATH": str(tmp_path / "share/jupyter")},
+    )
+    specs = json.loads(listed.stdout)["kernelspecs"]
+    assert pathlib.Path(specs["ndlens"]["resource_dir"]) == kernel_dir
+
+    gone = ndlens("uninstall", "--prefix", str(tmp_path))
+    assert gone.returncode == 0, gone.stderr
+    assert not kernel_dir.exists()
+    again = ndlens("uninstall", "--prefix", str(tmp_path))
+    assert again.returncode != 0
+    assert "no ndlens kernel is installed in" in again.stderr
+
+
+def test_place_flags_exclude_each_other(tmp_path):
+    done = ndlens("install", "--user", "--prefix", str(tmp_path))
+    assert done.returncode != 0
+    assert "cannot be used with" in done.stderr
+
+
+def test_the_installed_copy_runs_from_its_own_folder(tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    done = ndlens("install", "--prefix", str(tmp_path / "prefix"), NDLENS_CACHE_DIR=str(cache))
+    assert done.returncode == 0, done.stderr
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "prefix/share/jupyter"))
+    monkeypatch.setenv("NDLENS_CACHE_DIR", str(cache))
+    session = Session(cwd=str(tmp_path))
+    try:
+        assert session.manager.kernel_spec.resource_dir.startswith(str(tmp_path / "prefix"))
+        data = session.result("let m = Array2::<f64>::zeros((2, 3)); diagram!(m, m.t())")
+        assert data["image/svg+xml"].startswith("<svg")
+    finally:
+        session.close()
