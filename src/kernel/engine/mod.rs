@@ -155,6 +155,7 @@ impl EngineHandle {
 
 impl Engine {
     fn start(config: EngineConfig, router: Router, interrupted: Arc<AtomicBool>) -> Result<Engine, String> {
+        let started = std::time::Instant::now();
         let (context, outputs) = CommandContext::new().map_err(|e| {
             format!(
                 "the Rust engine could not start: {e}\n\
@@ -162,6 +163,7 @@ impl Engine {
                  sources are installed (`rustup component add rust-src`)."
             )
         })?;
+        let context_ready = started.elapsed();
         router.forward(outputs.stdout, outputs.stderr);
         let mut engine = Engine { context, views: DerivedViews::default(), config, interrupted };
         let prelude = prelude(&engine.config.lens_dir);
@@ -172,6 +174,7 @@ impl Engine {
                 engine.config.lens_dir.display()
             ));
         }
+        eprintln!("ndlens: session ready in {:.2?} (evcxr context {:.2?})", started.elapsed(), context_ready);
         Ok(engine)
     }
 
