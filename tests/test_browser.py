@@ -1,0 +1,128 @@
+"""The recipe notebook in JupyterLab, in Debian's Chromium driven headless by
+Playwright: run every cell, then check that no cell shows an error and that
+the diagrams are drawn as SVG in the page."""
+
+import os
+import pathlib
+import secrets
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+
+import nbformat
+import pytest
+
+from conftest import ROOT
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = ROOT / "tests" / "artifacts"
+RECIPE = "recipe-4.5-avoid-unnecessary-copies.ipynb"
+# Flags for a closed network and a root user, as Chromium needs here.
+CHROMIUM_FLAGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+playwright = pytest.importorskip("playwright.sync_api")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def lab(tmp_path):
+    """JupyterLab on loopback with a token, over a copy of the notebooks."""
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"{CHROMIUM} is missing: scripts/prepare --browser installs Debian's chromium")
+    notebooks = tmp_path / "notebooks"
+    shutil.copytree(ROOT / "notebooks", notebooks)
+    # Draw every cell, not only those scrolled into view, so the page can be
+    # checked whole.
+    settings = tmp_path / "settings" / "@jupyterlab" / "notebook-extension"
+    settings.mkdir(parents=True)
+    (settings / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
+    token, port = secrets.token_hex(16), free_port()
+    server = subprocess.Popen(
+        [str(ROOT / ".venv/bin/jupyter"), "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
+         f"--ServerApp.port={port}", f"--IdentityProvider.token={token}",
+         f"--ServerApp.root_dir={notebooks}", "--LabApp.expose_app_in_browser=True",
+         f"--LabApp.user_settings_dir={tmp_path / 'settings'}", f"--LabApp.workspaces_dir={tmp_path / 'workspaces'}",
+         *(["--allow-root"] if os.geteuid() == 0 else [])],
+        stdout=subprocess.DEVNULL, stderr=open(tmp_path / "lab.log", "w"),
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
+            break
+        except OSError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                server.kill()
+                pytest.fail("JupyterLab did not start:\n" + (tmp_path / "lab.log").read_text()[-3000:])
+            time.sleep(0.5)
+    yield base, token
+    server.terminate()
+    server.wait(timeout=30)
+
+
+def test_the_recipe_runs_in_jupyterlab(lab):
+    base, token = lab
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{base}/lab/tree/{RECIPE}?token={token}")
+        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+        # The kernel from the notebook's metadata must be up before running.
+        page.wait_for_function(
+            "() => { const w = window.jupyterapp.shell.currentWidget;"
+            " return w && w.sessionContext && w.sessionContext.session"
+            " && w.sessionContext.session.kernel && w.sessionContext.session.kernel.status === 'idle'; }",
+            timeout=120_000,
+        )
+        page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        code_cells = page.evaluate(
+            "() => [...window.jupyterapp.shell.currentWidget.content.model.cells].filter(c => c.type === 'code').length"
+        )
+        # Every code cell has run when none is pending and the kernel is idle.
+        page.wait_for_function(
+            """(n) => {
+                const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')];
+                const done = prompts.filter(p => /\\[\\d+\\]/.test(p.textContent)).length;
+                const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+                return done === n && kernel.status === 'idle';
+            }""",
+            arg=code_cells,
+            timeout=600_000,
+        )
+        model_errors = page.evaluate(
+            """() => [...window.jupyterapp.shell.currentWidget.content.model.cells]
+                .filter(c => c.type === 'code')
+                .flatMap(c => [...Array(c.outputs.length).keys()].map(i => c.outputs.get(i).type))
+                .filter(t => t === 'error').length"""
+        )
+        errors = page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')
+        error_texts = [errors.nth(i).inner_text() for i in range(errors.count())]
+        page_cells = page.locator(".jp-CodeCell").count()
+        layout_cells = page.locator(".jp-CodeCell", has_text="%layout").count()
+        diagrams = page.locator(".jp-OutputArea-output svg")
+        diagram_count = diagrams.count()
+        # Show the first diagram on screen for the screenshot.
+        diagrams.first.scroll_into_view_if_needed()
+        shot = ARTIFACTS / "recipe-in-jupyterlab.png"
+        page.screenshot(path=str(shot))
+        print(f"\nscreenshot: {shot}")
+        browser.close()
+    assert page_cells == code_cells
+    assert model_errors == 0
+    assert error_texts == []
+    expected = [c for c in nbformat.read(ROOT / "notebooks" / RECIPE, as_version=4).cells
+                if c.cell_type == "code" and "%layout" in c.source]
+    assert layout_cells == len(expected)
+    assert diagram_count >= layout_cells

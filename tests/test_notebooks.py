@@ -1,0 +1,97 @@
+"""The notebooks, executed with nbclient against the installed kernel: no
+errors, a diagram for every `%layout`, and the recipe's booleans."""
+
+import pathlib
+import re
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from conftest import ROOT
+
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+RECIPE = ROOT / "notebooks" / "recipe-4.5-avoid-unnecessary-copies.ipynb"
+
+# What the recipe prints, cell by cell; the notebook's cells carry these tags.
+RECIPE_ANSWERS = {
+    "getting-ready:copy-shares": "false",   # arrays_share_data(a, a.copy())
+    "getting-ready:view-shares": "true",    # arrays_share_data(a, a[:1])
+    "step1:copy-aid": "false",              # aid(b) == ax after b = a.copy()
+    "step2:inplace-aid": "true",            # a *= 2 keeps the buffer
+    "step2:copy-aid": "false",              # c = a * 2 makes a new one
+    "step3:reshape-aid": "true",            # a.reshape((1, -1)) is a view
+    "step3:transposed-reshape-aid": "false",  # a.T.reshape((1, -1)) copies
+    "step4:flatten-aid": "false",           # flatten copies
+    "step4:ravel-aid": "true",              # ravel does not
+    "step5:same-product": "true",           # tiling and broadcasting agree
+}
+
+
+def tagged(notebook, tag):
+    (cell,) = [c for c in notebook.cells if tag in c.get("metadata", {}).get("tags", [])]
+    return cell
+
+
+def result_text(cell):
+    (text,) = [o["data"]["text/plain"] for o in cell.outputs if o["output_type"] == "execute_result"]
+    return text
+
+
+@pytest.fixture(scope="module")
+def executed():
+    """Each notebook executed afresh (the files on disk are not changed)."""
+    runs = {}
+    for path in NOTEBOOKS:
+        notebook = nbformat.read(path, as_version=4)
+        NotebookClient(notebook, timeout=600, startup_timeout=120, kernel_name="ndlens",
+                       resources={"metadata": {"path": str(path.parent)}}).execute()
+        runs[path.name] = notebook
+    return runs
+
+
+@pytest.mark.parametrize("name", [p.name for p in NOTEBOOKS])
+def test_no_cell_has_an_error(executed, name):
+    for cell in executed[name].cells:
+        if cell.cell_type == "code":
+            errors = [o for o in cell.outputs if o["output_type"] == "error"]
+            stderr = [o for o in cell.outputs if o["output_type"] == "stream" and o["name"] == "stderr"]
+            assert not errors and not stderr, (cell.source, errors or stderr)
+
+
+@pytest.mark.parametrize("name", [p.name for p in NOTEBOOKS])
+def test_every_layout_cell_has_a_diagram(executed, name):
+    layout_cells = [c for c in executed[name].cells if c.cell_type == "code" and "%layout" in c.source]
+    assert layout_cells
+    for cell in layout_cells:
+        svgs = [o["data"]["image/svg+xml"] for o in cell.outputs
+                if o["output_type"] in ("execute_result", "display_data") and "image/svg+xml" in o["data"]]
+        assert svgs and all(s.startswith("<svg") for s in svgs), cell.source
+
+
+def test_the_recipes_booleans_come_out_the_same(executed):
+    notebook = executed[RECIPE.name]
+    for tag, expected in RECIPE_ANSWERS.items():
+        assert result_text(tagged(notebook, tag)) == expected, tag
+
+
+def test_a_view_starting_one_element_in_has_an_address_8_bytes_on(executed):
+    first, second = map(int, re.findall(r"\d+", result_text(tagged(executed[RECIPE.name], "getting-ready:offsets"))))
+    assert second - first == 8
+
+
+def test_every_timing_is_an_ipython_line(executed):
+    notebook = executed[RECIPE.name]
+    timed = [c for c in notebook.cells if c.cell_type == "code" and "timeit" in c.source]
+    assert len(timed) == 10
+    for cell in timed:
+        text = "".join(o["text"] for o in cell.outputs if o["output_type"] == "stream")
+        assert re.fullmatch(r".+ per loop \(mean ± std\. dev\. of 7 runs, [\d,]+ loops? each\)\n", text), (cell.source, text)
+
+
+def test_the_saved_notebooks_carry_their_outputs():
+    for path in NOTEBOOKS:
+        notebook = nbformat.read(path, as_version=4)
+        code = [c for c in notebook.cells if c.cell_type == "code"]
+        assert all(c.execution_count for c in code), path.name
+        assert not any(o["output_type"] == "error" for c in code for o in c.outputs), path.name
