@@ -139,6 +139,29 @@ fn byte_extent(shape: &[usize], strides: &[isize], itemsize: usize) -> std::ops:
     low..high + itemsize as isize
 }
 
+/// The index of the `flat`-th element of `shape` in row-major order.
+pub(crate) fn unravel(mut flat: usize, shape: &[usize]) -> Vec<usize> {
+    let mut index = vec![0; shape.len()];
+    for axis in (0..shape.len()).rev() {
+        index[axis] = flat % shape[axis];
+        flat /= shape[axis];
+    }
+    index
+}
+
+/// Moves `index` to the next index of `shape` in row-major order; `false`
+/// once it has wrapped around past the last one.
+pub(crate) fn advance(index: &mut [usize], shape: &[usize]) -> bool {
+    for axis in (0..shape.len()).rev() {
+        index[axis] += 1;
+        if index[axis] < shape[axis] {
+            return true;
+        }
+        index[axis] = 0;
+    }
+    false
+}
+
 fn tuple<T: fmt::Display>(items: &[T]) -> String {
     match items {
         [one] => format!("({one},)"),

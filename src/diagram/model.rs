@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use crate::layout::Layout;
+use crate::layout::{advance, unravel, Layout};
 use crate::sharing::{footprints_share, Footprint};
 
 /// Grids wider than this many columns are drawn truncated.
@@ -181,10 +181,13 @@ fn count_landings(strip: &mut Strip, members: &[usize], footprints: &[&Footprint
             continue;
         }
         let mut landings: HashMap<usize, usize> = HashMap::new();
-        for_each_index(&f.layout.shape, |index| {
-            let offset = f.address + f.layout.offset_of(index) - origin;
+        let shape = &f.layout.shape;
+        let mut index = vec![0; shape.len()];
+        for _ in 0..f.layout.len() {
+            let offset = f.address + f.layout.offset_of(&index) - origin;
             *landings.entry(offset as usize / strip.unit).or_default() += 1;
-        });
+            advance(&mut index, shape);
+        }
         for cell in &mut strip.cells {
             if let MemoryCell::Cell { position, reached_by } = cell {
                 for (array, count) in reached_by.iter_mut() {
@@ -193,28 +196,6 @@ fn count_landings(strip: &mut Strip, members: &[usize], footprints: &[&Footprint
                     }
                 }
             }
-        }
-    }
-}
-
-fn for_each_index(shape: &[usize], mut visit: impl FnMut(&[usize])) {
-    if shape.contains(&0) {
-        return;
-    }
-    let mut index = vec![0; shape.len()];
-    loop {
-        visit(&index);
-        let mut axis = shape.len();
-        loop {
-            if axis == 0 {
-                return;
-            }
-            axis -= 1;
-            index[axis] += 1;
-            if index[axis] < shape[axis] {
-                break;
-            }
-            index[axis] = 0;
         }
     }
 }
@@ -260,15 +241,6 @@ fn grid(f: &Footprint, origin: isize) -> Vec<GridRow> {
             }
         })
         .collect()
-}
-
-fn unravel(mut flat: usize, shape: &[usize]) -> Vec<usize> {
-    let mut index = vec![0; shape.len()];
-    for axis in (0..shape.len()).rev() {
-        index[axis] = flat % shape[axis];
-        flat /= shape[axis];
-    }
-    index
 }
 
 #[cfg(test)]

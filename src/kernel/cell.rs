@@ -12,7 +12,7 @@ use crate::engine::output::{Event, Router};
 use crate::engine::{Engine, Evaluation, Failure};
 use crate::magics::codegen::{self, TIMEIT_MIME, TIME_MIME, WHOS_MIME};
 use crate::magics::timeit::{format_time, TimeitResult};
-use crate::magics::{self, Cell, Magic, MagicError, Piece};
+use crate::magics::{self, Magic, MagicError, Piece};
 
 /// An error as the Jupyter protocol carries it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,7 +55,7 @@ pub fn run(engine: &mut Result<Engine, String>, cell: &str, router: &Router) -> 
         }
     };
     let pieces = match magics::parse_cell(cell) {
-        Ok(Cell::Pieces(pieces)) => pieces,
+        Ok(pieces) => pieces,
         Err(e) => return CellOutcome { result: None, error: Some(ErrorReport::usage(&e)) },
     };
     let count = pieces.len();

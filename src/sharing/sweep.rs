@@ -8,6 +8,7 @@
 //! the Diophantine search goes first.
 
 use super::{Footprint, Overlap};
+use crate::layout::{advance, unravel};
 
 struct Element {
     start: isize,
@@ -33,26 +34,10 @@ fn elements(f: &Footprint) -> (Vec<Element>, Vec<usize>) {
         let start = f.address + l.offset_of(&index);
         let flat_index = index.iter().zip(&l.shape).fold(0, |acc, (&i, &n)| acc * n + i);
         out.push(Element { start, end: start + l.itemsize as isize, flat_index });
-        // Row-major increment of `index` within `walked`.
-        for axis in (0..walked.len()).rev() {
-            index[axis] += 1;
-            if index[axis] < walked[axis] {
-                break;
-            }
-            index[axis] = 0;
-        }
+        advance(&mut index, &walked);
     }
     out.sort_by_key(|e| e.start);
     (out, l.shape.clone())
-}
-
-fn unravel(mut flat: usize, shape: &[usize]) -> Vec<usize> {
-    let mut index = vec![0; shape.len()];
-    for axis in (0..shape.len()).rev() {
-        index[axis] = flat % shape[axis];
-        flat /= shape[axis];
-    }
-    index
 }
 
 /// The lowest byte both arrays reach, and the elements that hold it.

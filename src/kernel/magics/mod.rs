@@ -33,13 +33,8 @@ pub enum Magic {
     Lsmagic,
 }
 
-/// What a cell is: Rust code and line magics in order, or one cell magic.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Cell {
-    /// Pieces to run in order; a magic's line number is kept for errors.
-    Pieces(Vec<Piece>),
-}
-
+/// A part of a cell: a cell is Rust code and line magics in order, or one
+/// cell magic.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Piece {
     /// Rust code, with the line of the cell it starts on (from 1).
@@ -105,13 +100,13 @@ fn error(magic: &str, problem: impl Into<String>) -> MagicError {
     MagicError { magic: magic.to_string(), problem: problem.into(), usage: usage(magic) }
 }
 
-/// Splits a cell into Rust code and magics.
-pub fn parse_cell(cell: &str) -> Result<Cell, MagicError> {
+/// Splits a cell into Rust code and magics, to run in order.
+pub fn parse_cell(cell: &str) -> Result<Vec<Piece>, MagicError> {
     if let Some(rest) = cell.trim_start().strip_prefix("%%") {
         let (first, body) = rest.split_once('\n').unwrap_or((rest, ""));
         let (name, args) = split_name(first);
         let magic = parse_cell_magic(name, args, body)?;
-        return Ok(Cell::Pieces(vec![Piece::Magic(magic)]));
+        return Ok(vec![Piece::Magic(magic)]);
     }
     let mut pieces = Vec::new();
     let mut code = String::new();
@@ -136,7 +131,7 @@ pub fn parse_cell(cell: &str) -> Result<Cell, MagicError> {
     if !code.trim().is_empty() {
         pieces.push(Piece::Rust { code, first_line: code_start });
     }
-    Ok(Cell::Pieces(pieces))
+    Ok(pieces)
 }
 
 fn split_name(line: &str) -> (&str, &str) {
@@ -224,11 +219,10 @@ mod tests {
     use super::*;
 
     fn only_magic(cell: &str) -> Result<Magic, MagicError> {
-        match parse_cell(cell)? {
-            Cell::Pieces(mut pieces) => match (pieces.len(), pieces.pop()) {
-                (1, Some(Piece::Magic(m))) => Ok(m),
-                other => panic!("expected one magic, got {other:?}"),
-            },
+        let mut pieces = parse_cell(cell)?;
+        match (pieces.len(), pieces.pop()) {
+            (1, Some(Piece::Magic(m))) => Ok(m),
+            other => panic!("expected one magic, got {other:?}"),
         }
     }
 
@@ -274,11 +268,11 @@ mod tests {
         let cell = "let a = 1;\n%aid a\nlet b = 2;\n";
         assert_eq!(
             parse_cell(cell).unwrap(),
-            Cell::Pieces(vec![
+            vec![
                 Piece::Rust { code: "let a = 1;\n".into(), first_line: 1 },
                 Piece::Magic(Magic::Aid(Expression::new("a"))),
                 Piece::Rust { code: "let b = 2;\n".into(), first_line: 3 },
-            ])
+            ]
         );
     }
 
