@@ -5,8 +5,9 @@ kernelspec is installed).
     .venv/bin/python bench/kernel_bench.py [--repeat 20]
 
 Figures: kernel start (start to kernel_info reply), the first array cell of a
-new session, then medians of warm cells, and the resident memory of the
-kernel with all its child processes after ten cells. Machines are noisy:
+new session sent as soon as the kernel answers, medians of warm cells, the
+resident memory of the kernel with all its child processes after ten cells,
+and the first array cell of a session left idle for ten seconds first. Machines are noisy:
 read medians and ratios, not single numbers.
 """
 
@@ -40,6 +41,7 @@ CELLS = {
         "aid": "a.as_ptr() as usize",
     },
 }
+IDLE_SECONDS = 10
 NAMES = {"ndlens": "ndlens", "python3": "ipykernel + NumPy", "rust": "evcxr_jupyter"}
 
 
@@ -70,14 +72,38 @@ def run(client, code, timeout=600):
     return elapsed
 
 
-def measure(kernel_name, repeat):
-    cells = CELLS[kernel_name]
-    started = time.perf_counter()
+def start(kernel_name):
     manager = jupyter_client.KernelManager(kernel_name=kernel_name)
     manager.start_kernel()
     client = manager.client()
     client.start_channels()
     client.wait_for_ready(timeout=120)
+    return manager, client
+
+
+def stop(manager, client):
+    client.stop_channels()
+    manager.shutdown_kernel(now=False)
+
+
+def first_cell_after(kernel_name, seconds):
+    """The first array cell of a session left alone for `seconds` after its
+    start, as when a notebook is opened and read before it is run."""
+    cells = CELLS[kernel_name]
+    manager, client = start(kernel_name)
+    try:
+        time.sleep(seconds)
+        if "setup" in cells:
+            run(client, cells["setup"])
+        return run(client, cells["first"])
+    finally:
+        stop(manager, client)
+
+
+def measure(kernel_name, repeat):
+    cells = CELLS[kernel_name]
+    started = time.perf_counter()
+    manager, client = start(kernel_name)
     figures = {"start": time.perf_counter() - started}
     try:
         if "setup" in cells:
@@ -90,8 +116,8 @@ def measure(kernel_name, repeat):
             run(client, cells["trivial"])
         figures["memory after 10+ cells (MiB)"] = rss_bytes(manager.provisioner.process.pid) / 2**20
     finally:
-        client.stop_channels()
-        manager.shutdown_kernel(now=False)
+        stop(manager, client)
+    figures[f"first array cell, {IDLE_SECONDS} s after start"] = first_cell_after(kernel_name, IDLE_SECONDS)
     return figures
 
 

@@ -28,6 +28,9 @@
 //! assert_eq!(layout(&a.t()).strides, vec![8, 800]);
 //! ```
 
+/// The ndarray this crate is built on, for code that wants the same version.
+pub use ndarray;
+
 mod address;
 mod diagram;
 mod explain;

@@ -67,6 +67,19 @@ def test_a_panic_is_an_error_and_earlier_variables_survive(kernel):
     assert "cannot find value `doomed`" in kernel.error("doomed")["evalue"]
 
 
+def test_cells_queued_behind_a_failure_are_aborted(kernel):
+    client = kernel.client
+    failing = client.execute('panic!("first cell fails")')
+    queued = client.execute("let after_abort = 1;")
+    replies = {}
+    while len(replies) < 2:
+        reply = client.get_shell_msg(timeout=120)
+        replies[reply["parent_header"]["msg_id"]] = reply["content"]
+    assert replies[failing]["status"] == "error"
+    assert replies[queued]["status"] == "aborted"
+    assert "cannot find value `after_abort`" in kernel.error("after_abort")["evalue"]
+
+
 def test_is_complete(kernel):
     def status(code):
         return kernel.request("is_complete", code)["content"]["status"]

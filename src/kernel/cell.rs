@@ -134,7 +134,8 @@ fn magic_compile_error(name: &str, diagnostics: &[Diagnostic]) -> ErrorReport {
     if let Some(usage) = magics::usage(name) {
         details.push(format!("usage: {usage}"));
     }
-    ErrorReport::new("CompileError", format!("{name}: the arguments do not compile: {message}"), details)
+    let what = if matches!(name, "%timeit" | "%time") { "the statement does not" } else { "the arguments do not" };
+    ErrorReport::new("CompileError", format!("{name}: {what} compile: {message}"), details)
 }
 
 fn magic_name(magic: &Magic) -> &'static str {

@@ -34,10 +34,13 @@ pub struct EngineConfig {
     pub lens_dir: PathBuf,
 }
 
-/// The code every session starts with.
+/// The code every session starts with. The array it makes has evcxr's type
+/// inference read ndarray now, in the background, rather than in the
+/// user's first array cell.
 pub fn prelude(lens_dir: &Path) -> String {
     format!(
-        ":dep ndlens = {{ path = {:?} }}\n:dep ndarray = \"0.17\"\nuse ndarray::prelude::*;\nuse ndlens::*;\n{}",
+        ":dep ndlens = {{ path = {:?} }}\n:dep ndarray = \"0.17\"\nuse ndarray::prelude::*;\nuse ndlens::*;\n\
+         let __ndlens_warm = ndarray::Array2::<f64>::zeros((1, 1));\n{}",
         lens_dir.display().to_string(),
         PANIC_HOOK
     )

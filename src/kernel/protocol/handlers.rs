@@ -190,6 +190,19 @@ async fn execute(kernel: &Kernel, request: &JupyterMessage, r: &ExecuteRequest) 
     }
 }
 
+/// The reply to an execute request skipped after an earlier cell failed.
+pub async fn aborted(kernel: &Kernel, request: &JupyterMessage) -> JupyterMessage {
+    let count = ExecutionCount::new(kernel.state.lock().await.execution_count);
+    let reply = ExecuteReply {
+        status: ReplyStatus::Aborted,
+        execution_count: count,
+        payload: Vec::new(),
+        user_expressions: None,
+        error: None,
+    };
+    JupyterMessage::new(reply, Some(request))
+}
+
 /// Whether the code could run as it is, or the front end should wait for
 /// more lines (an open bracket or string).
 fn is_complete(code: &str) -> IsCompleteReply {

@@ -14,10 +14,10 @@ mod handlers;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use jupyter_protocol::{ConnectionInfo, ExecutionState, JupyterMessage, JupyterMessageContent, Status};
+use jupyter_protocol::{ConnectionInfo, ExecutionState, JupyterMessage, JupyterMessageContent, ReplyStatus, Status};
 use jupyter_zmq_client::{
     create_kernel_control_connection, create_kernel_heartbeat_connection, create_kernel_iopub_connection,
-    create_kernel_shell_connection, create_kernel_stdin_connection,
+    create_kernel_shell_connection, create_kernel_stdin_connection, KernelShellConnection,
 };
 use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
 
@@ -113,16 +113,59 @@ pub async fn serve(info: ConnectionInfo, engine: EngineHandle, router: Router) -
                 continue;
             }
         };
-        kernel.iopub.status(ExecutionState::Busy, &request);
-        let reply = handlers::shell(&kernel, &request).await;
-        if let Some(reply) = reply {
-            if let Err(e) = shell.send(reply).await {
-                eprintln!("ndlens: could not reply on shell: {e}");
-            }
+        serve_shell_request(&kernel, &mut shell, request).await;
+    }
+}
+
+/// Handles one shell request between busy and idle. When a cell fails and
+/// asked to stop on error, execute requests that were already waiting (a
+/// "run all" sends every cell at once) are answered `aborted` instead of
+/// run, as ipykernel does.
+async fn serve_shell_request(kernel: &Kernel, shell: &mut KernelShellConnection, request: JupyterMessage) {
+    kernel.iopub.status(ExecutionState::Busy, &request);
+    let reply = handlers::shell(kernel, &request).await;
+    let failed = reply.as_ref().is_some_and(|r| {
+        matches!(&r.content, JupyterMessageContent::ExecuteReply(e) if e.status == ReplyStatus::Error)
+    });
+    // Collected before the reply leaves, so nothing a client sends after
+    // seeing the error can be mistaken for what was queued behind it.
+    let queued = if failed && stops_on_error(&request) { already_arrived(shell).await } else { Vec::new() };
+    finish(kernel, shell, &request, reply).await;
+    for waiting in queued {
+        kernel.iopub.status(ExecutionState::Busy, &waiting);
+        let reply = match &waiting.content {
+            JupyterMessageContent::ExecuteRequest(_) => Some(handlers::aborted(kernel, &waiting).await),
+            _ => handlers::shell(kernel, &waiting).await,
+        };
+        finish(kernel, shell, &waiting, reply).await;
+    }
+}
+
+/// Sends the reply, then idle; ends the kernel after a shutdown request.
+async fn finish(kernel: &Kernel, shell: &mut KernelShellConnection, request: &JupyterMessage, reply: Option<JupyterMessage>) {
+    if let Some(reply) = reply {
+        if let Err(e) = shell.send(reply).await {
+            eprintln!("ndlens: could not reply on shell: {e}");
         }
-        kernel.iopub.status(ExecutionState::Idle, &request);
-        if matches!(request.content, JupyterMessageContent::ShutdownRequest(_)) {
-            handlers::exit(&kernel).await;
+    }
+    kernel.iopub.status(ExecutionState::Idle, request);
+    if matches!(request.content, JupyterMessageContent::ShutdownRequest(_)) {
+        handlers::exit(kernel).await;
+    }
+}
+
+fn stops_on_error(request: &JupyterMessage) -> bool {
+    matches!(&request.content, JupyterMessageContent::ExecuteRequest(r) if r.stop_on_error)
+}
+
+/// The shell messages that have already arrived, without waiting for more.
+async fn already_arrived(shell: &mut KernelShellConnection) -> Vec<JupyterMessage> {
+    let mut arrived = Vec::new();
+    loop {
+        match tokio::time::timeout(std::time::Duration::ZERO, shell.read()).await {
+            Err(_nothing_waiting) => return arrived,
+            Ok(Err(e)) => eprintln!("ndlens: dropped a shell message: {e}"),
+            Ok(Ok(request)) => arrived.push(request),
         }
     }
 }
