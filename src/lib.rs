@@ -46,7 +46,4 @@ pub use layout::{layout, Layout};
 pub use ops::{flatten, ravel, reshape, tile, ReshapeError};
 pub use sharing::{may_share_memory, overlap, shares_memory, Overlap};
 
-/// The SVG geometry of diagrams, for tools that read the pictures back.
-pub mod geometry {
-    pub use crate::diagram::svg_geometry::*;
-}
+pub use diagram::geometry;

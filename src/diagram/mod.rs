@@ -28,7 +28,7 @@ mod svg;
 mod text;
 
 /// Where diagrams put things, for tests and tools that read the SVG back.
-pub mod svg_geometry {
+pub mod geometry {
     pub use super::svg::{colour, CELL_HEIGHT, CELL_WIDTH, GRID_TINT, PALETTE, STRIP_CELL_WIDTH, STRIP_HEIGHT};
 }
 
