@@ -60,9 +60,11 @@ def test_compile_errors_point_at_the_users_line_and_column(kernel):
 
 def test_a_panic_is_an_error_and_earlier_variables_survive(kernel):
     kernel.ok("let survivor = 7;")
-    error = kernel.error('let doomed = 1; panic!("boom {}", 2);')
+    error = kernel.error('let doomed = 1;\n  panic!("boom {}", 2);')
     assert error["ename"] == "Panic"
-    assert error["evalue"] == "boom 2"
+    assert error["evalue"] == "boom 2 (line 2, column 3)"
+    plain = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in error["traceback"]]
+    assert '2 |   panic!("boom {}", 2);' in plain
     assert kernel.text("survivor") == "7"
     assert "cannot find value `doomed`" in kernel.error("doomed")["evalue"]
 
@@ -78,6 +80,12 @@ def test_cells_queued_behind_a_failure_are_aborted(kernel):
     assert replies[failing]["status"] == "error"
     assert replies[queued]["status"] == "aborted"
     assert "cannot find value `after_abort`" in kernel.error("after_abort")["evalue"]
+
+
+def test_an_out_of_bounds_index_names_the_cell_line(kernel):
+    error = kernel.error("let short: Vec<u8> = vec![1, 2];\n    let third = short[5];")
+    assert error["ename"] == "Panic"
+    assert error["evalue"].startswith("index out of bounds: the len is 2 but the index is 5 (line 2, column ")
 
 
 def test_is_complete(kernel):

@@ -81,7 +81,7 @@ pub fn run(engine: &mut Result<Engine, String>, cell: &str, router: &Router) -> 
 
 fn rust(engine: &mut Engine, cell: &str, code: &str, first_line: usize) -> CellOutcome {
     let evaluation = engine.eval(code, first_line);
-    finish(evaluation, |diagnostics| {
+    finish(evaluation, cell, |diagnostics| {
         let mut traceback = Vec::new();
         for d in diagnostics {
             traceback.extend(d.render(cell));
@@ -93,19 +93,27 @@ fn rust(engine: &mut Engine, cell: &str, code: &str, first_line: usize) -> CellO
 
 /// An evaluation's outputs as the cell's value, or its failure as an error;
 /// `compile` words compile errors, which differ between code and magics.
-fn finish(evaluation: Evaluation, compile: impl FnOnce(&[Diagnostic]) -> ErrorReport) -> CellOutcome {
+fn finish(evaluation: Evaluation, cell: &str, compile: impl FnOnce(&[Diagnostic]) -> ErrorReport) -> CellOutcome {
     let Evaluation { outputs, failure } = evaluation;
     let error = failure.map(|failure| match failure {
         Failure::Compile(diagnostics) => compile(&diagnostics),
-        Failure::Panic { message, location } => {
+        Failure::Panic { message, location, position } => {
             let mut details = Vec::new();
+            if position.is_some() {
+                let at = Diagnostic { code: None, message: String::new(), position, label: "panicked here".into(), help: Vec::new() };
+                details.extend(at.render(cell).into_iter().skip(1));
+            }
             if let Some(location) = location.filter(|l| !l.starts_with("src/lib.rs")) {
                 details.push(format!("panicked at {location}"));
             }
             details.push(
                 "The session's variables are kept; those this cell was defining are not.".to_string(),
             );
-            ErrorReport::new("Panic", message, details)
+            let evalue = match position {
+                Some((line, column)) => format!("{message} (line {line}, column {column})"),
+                None => message,
+            };
+            ErrorReport::new("Panic", evalue, details)
         }
         Failure::ProcessLost { interrupted, lost, detail } => {
             let lost_text = if lost.is_empty() { "none were defined".to_string() } else { lost.join(", ") };
@@ -163,7 +171,7 @@ fn run_magic(engine: &mut Engine, magic: &Magic, router: &Router) -> CellOutcome
                     return CellOutcome { result: None, error: Some(ErrorReport::usage(&e)) };
                 }
             };
-            let mut outcome = finish(engine.eval_generated(&code), |d| magic_compile_error(name, d));
+            let mut outcome = finish(engine.eval_generated(&code), "", |d| magic_compile_error(name, d));
             if let Some(result) = outcome.result.as_mut() {
                 match magic {
                     Magic::Timeit { options, .. } => {
@@ -235,7 +243,7 @@ fn whos(engine: &mut Engine) -> CellOutcome {
     if !arrays.is_empty() {
         let evaluation = engine.eval_generated(&codegen::whos(&arrays));
         if let Some(failure) = evaluation.failure {
-            let outcome = finish(Evaluation { outputs: BTreeMap::new(), failure: Some(failure) }, |d| magic_compile_error("%whos", d));
+            let outcome = finish(Evaluation { outputs: BTreeMap::new(), failure: Some(failure) }, "", |d| magic_compile_error("%whos", d));
             return outcome;
         }
         if let Some(rows) = evaluation.outputs.get(WHOS_MIME) {

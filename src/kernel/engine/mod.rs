@@ -68,7 +68,10 @@ pub enum Failure {
     /// The code did not compile.
     Compile(Vec<Diagnostic>),
     /// The code panicked; the session's earlier variables are intact.
-    Panic { message: String, location: Option<String> },
+    /// `position` is the line and column in the cell, when the panic was
+    /// raised by the cell's own code; `location` is where it was raised
+    /// otherwise (inside a library).
+    Panic { message: String, location: Option<String>, position: Option<(usize, usize)> },
     /// The session's process stopped (interrupted, aborted, out of memory):
     /// its variables are gone.
     ProcessLost { interrupted: bool, lost: Vec<String>, detail: String },
@@ -231,10 +234,10 @@ impl Engine {
         let before: Vec<String> = self.variables().into_iter().map(|(n, _)| n).collect();
         let result = self.context.execute(&rewritten.code);
         let mut evaluation = self.evaluation(result, code, &rewritten, 1, before);
-        if let Some(Failure::Compile(diagnostics)) = &mut evaluation.failure {
-            for d in diagnostics {
-                d.position = None;
-            }
+        match &mut evaluation.failure {
+            Some(Failure::Compile(diagnostics)) => diagnostics.iter_mut().for_each(|d| d.position = None),
+            Some(Failure::Panic { position, .. }) => *position = None,
+            _ => {}
         }
         evaluation
     }
@@ -252,9 +255,11 @@ impl Engine {
                 let mut outputs: BTreeMap<String, String> = outputs.content_by_mime_type.into_iter().collect();
                 let failure = outputs.remove(PANIC_MIME).map(|report| {
                     let (location, message) = report.split_once('\n').unwrap_or(("", &report));
+                    let position = self.cell_position(location, original, rewritten, first_line);
                     Failure::Panic {
                         message: message.to_string(),
-                        location: (!location.is_empty()).then(|| location.to_string()),
+                        location: (!location.is_empty() && position.is_none()).then(|| location.to_string()),
+                        position,
                     }
                 });
                 Evaluation { outputs, failure }
@@ -280,6 +285,27 @@ impl Engine {
             }
             Err(e) => Evaluation { outputs: BTreeMap::new(), failure: Some(Failure::Engine(e.to_string())) },
         }
+    }
+
+    /// Where in the cell a panic at `location` (`src/lib.rs:LINE:COLUMN` of
+    /// the code evcxr generated) was raised. evcxr copies each statement of
+    /// the cell into the generated source without its indentation, so the
+    /// generated line is found among the cell's trimmed lines; an ambiguous
+    /// match gives no position.
+    fn cell_position(&self, location: &str, original: &str, rewritten: &Rewritten, first_line: usize) -> Option<(usize, usize)> {
+        let mut parts = location.strip_prefix("src/lib.rs:")?.split(':');
+        let (line, column): (usize, usize) = (parts.next()?.parse().ok()?, parts.next()?.parse().ok()?);
+        let source = self.context.last_source().ok()?;
+        let generated = source.lines().nth(line.checked_sub(1)?)?;
+        let generated_indent = generated.len() - generated.trim_start().len();
+        let mut matches = rewritten.code.lines().enumerate().filter(|(_, l)| l.trim() == generated.trim());
+        let (index, cell_line) = matches.next()?;
+        if matches.next().is_some() {
+            return None;
+        }
+        let indent = cell_line.chars().take_while(|c| c.is_whitespace()).count();
+        let column = rewritten.original_column(original, index + 1, column - generated_indent + indent);
+        Some((index + first_line, column))
     }
 
     /// A new session process has none of the old one's runtime state: set
