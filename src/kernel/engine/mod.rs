@@ -28,6 +28,10 @@ use views::{DerivedViews, Rewritten};
 /// location on the first line, the message after.
 pub const PANIC_MIME: &str = "application/vnd.ndlens.panic";
 
+/// How [`Engine::variables`] gives a remembered view's type: this prefix,
+/// then the expression that derives it.
+pub const VIEW_TYPE_PREFIX: &str = "view: ";
+
 /// Where the engine finds the ndlens library to load in every session.
 #[derive(Clone, Debug)]
 pub struct EngineConfig {
@@ -194,8 +198,19 @@ impl Engine {
             .map(|(name, ty)| (name.to_string(), ty.to_string()))
             .collect();
         vars.sort();
-        vars.extend(self.views.iter().map(|v| (v.name.clone(), format!("view: {}", v.expression))));
+        vars.extend(self.views.iter().map(|v| (v.name.clone(), format!("{VIEW_TYPE_PREFIX}{}", v.expression))));
         vars
+    }
+
+    /// The names of the session's arrays: variables of an ndarray type
+    /// (owned, views, `CowArray`, nested in other types too) and remembered
+    /// views.
+    pub fn arrays(&self) -> Vec<String> {
+        self.variables()
+            .into_iter()
+            .filter(|(_, ty)| ty.contains("ArrayBase<") || ty.starts_with(VIEW_TYPE_PREFIX))
+            .map(|(name, _)| name)
+            .collect()
     }
 
     /// Runs `code`, which is `original` as typed (starting on line

@@ -54,11 +54,11 @@ fn emit(mime: &str, content_expr: &str) -> String {
 
 /// `%whos`: one row per array variable, with its layout; `arrays` are the
 /// names of the session's variables (and remembered views) of array type.
-pub fn whos(arrays: &[(String, String)]) -> String {
+pub fn whos(arrays: &[String]) -> String {
     let mut code = String::from("{\n    let mut __ndlens_rows = String::new();\n");
-    for (name, expr) in arrays {
+    for name in arrays {
         code.push_str(&format!(
-            "    __ndlens_rows.push_str(&format!(\"{{}}\\t{{}}\\n\", {}, ndlens::layout(&({expr}))));\n",
+            "    __ndlens_rows.push_str(&format!(\"{{}}\\t{{}}\\n\", {}, ndlens::layout(&{name})));\n",
             literal(name)
         ));
     }

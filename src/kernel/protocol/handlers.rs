@@ -297,11 +297,7 @@ async fn inspect(kernel: &Kernel, code: &str, cursor_chars: usize) -> InspectRep
         .engine
         .run(move |engine| {
             let engine = engine.as_mut().ok()?;
-            let is_array = engine
-                .variables()
-                .iter()
-                .any(|(name, ty)| name == &word && (ty.contains("ArrayBase<") || ty.starts_with("view: ")));
-            if is_array {
+            if engine.arrays().contains(&word) {
                 let evaluation = engine.eval_generated(&format!("ndlens::layout(&({word}))"));
                 if evaluation.failure.is_none() && !evaluation.outputs.is_empty() {
                     return Some(evaluation.outputs);
