@@ -34,7 +34,8 @@ fn view<'a, T>(buffer: &'a [u64], spec: &Value) -> ArrayViewD<'a, T> {
     let positive: Vec<usize> = strides.iter().map(|s| s.unsigned_abs() as usize).collect();
     // SAFETY: the case generator keeps every element inside the buffer and
     // aligned to its size; axes that run backwards are reversed afterwards.
-    let mut v = unsafe { ArrayViewD::from_shape_ptr(IxDyn(&shape).strides(IxDyn(&positive)), base.offset(start as isize)) };
+    let mut v =
+        unsafe { ArrayViewD::from_shape_ptr(IxDyn(&shape).strides(IxDyn(&positive)), base.offset(start as isize)) };
     for (axis, &s) in strides.iter().enumerate() {
         if s < 0 {
             v.invert_axis(Axis(axis));
@@ -84,12 +85,11 @@ fn main() {
         let case: Value = serde_json::from_str(&line.expect("reading stdin")).expect("a JSON case per line");
         let words = case["buffer_bytes"].as_u64().unwrap() as usize / 8;
         let buffer = vec![0u64; words];
-        let reshape_to: Vec<isize> = case["reshape_to"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap() as isize).collect();
+        let reshape_to: Vec<isize> =
+            case["reshape_to"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap() as isize).collect();
         let (a, b) = (erased(&buffer, &case["a"]), erased(&buffer, &case["b"]));
-        let (shares, may_share) = each_view!(&a, |va| each_view!(&b, |vb| (
-            ndlens::shares_memory(va, vb),
-            ndlens::may_share_memory(va, vb)
-        )));
+        let (shares, may_share) =
+            each_view!(&a, |va| each_view!(&b, |vb| (ndlens::shares_memory(va, vb), ndlens::may_share_memory(va, vb))));
         let layout = each_view!(&a, |va| layout_answers(va, &reshape_to));
         let answer = json!({"shares_memory": shares, "may_share_memory": may_share, "a": layout});
         writeln!(out, "{answer}").expect("writing stdout");

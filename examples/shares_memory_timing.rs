@@ -25,9 +25,16 @@ fn main() {
     let cases = [
         ("steps 3 and 2, overlapping", big.slice(s![..;3, ..;3]), big.slice(s![1..2001;2, 1..2001;2])),
         ("steps 2 and 3, interleaved rows", big.slice(s![..2000;2, ..;3]), big.slice(s![1..2000;2, 1..;3])),
-        ("steps 3 and 5 on both axes", big.slice(s![..;3, ..;3]), big.slice(s![1..;5, 2..;5]).slice_move(s![..600, ..598])),
+        (
+            "steps 3 and 5 on both axes",
+            big.slice(s![..;3, ..;3]),
+            big.slice(s![1..;5, 2..;5]).slice_move(s![..600, ..598]),
+        ),
     ];
-    println!("{:<36} {:>12} {:>8} {:>14} {:>14}", "views (1000-ish x 1000 of f64)", "shapes", "shares", "shares_memory", "overlap");
+    println!(
+        "{:<36} {:>12} {:>8} {:>14} {:>14}",
+        "views (1000-ish x 1000 of f64)", "shapes", "shares", "shares_memory", "overlap"
+    );
     for (name, a, b) in cases {
         let (shares, exact) = median_of(21, || shares_memory(&a, &b));
         let (_, witness) = median_of(5, || overlap(&a, &b).is_some());

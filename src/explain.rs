@@ -79,7 +79,11 @@ impl SharingAnswer {
         match (&self.first_shared, self.shares, self.may_share) {
             (Some(o), _, _) => {
                 let name = |label: &str, index: &[usize]| {
-                    if index.is_empty() { label.to_string() } else { indexed(label, index) }
+                    if index.is_empty() {
+                        label.to_string()
+                    } else {
+                        indexed(label, index)
+                    }
                 };
                 let place = match o.offset_a {
                     0 => format!("at the first element of {a}"),
@@ -89,9 +93,9 @@ impl SharingAnswer {
                 format!("{} and {} hold the same bytes, {place}.", name(a, &o.index_a), name(b, &o.index_b))
             }
             (None, true, _) => format!("{a} and {b} share memory (too large to name the first shared element)."),
-            (None, false, true) => format!(
-                "{a} and {b} reach overlapping byte ranges but no byte in common: they interleave."
-            ),
+            (None, false, true) => {
+                format!("{a} and {b} reach overlapping byte ranges but no byte in common: they interleave.")
+            }
             (None, false, false) => format!("{a} and {b} reach disjoint byte ranges."),
         }
     }

@@ -165,10 +165,7 @@ pub(crate) fn advance(index: &mut [usize], shape: &[usize]) -> bool {
 fn tuple<T: fmt::Display>(items: &[T]) -> String {
     match items {
         [one] => format!("({one},)"),
-        _ => format!(
-            "({})",
-            items.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
-        ),
+        _ => format!("({})", items.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")),
     }
 }
 
@@ -201,7 +198,9 @@ impl fmt::Display for Layout {
 impl Layout {
     /// An HTML table of the layout, for rich display in a notebook.
     pub fn to_html(&self) -> String {
-        let row = |k: &str, v: String| format!("<tr><th style=\"text-align:left\">{k}</th><td><code>{}</code></td></tr>", crate::rich::escape(&v));
+        let row = |k: &str, v: String| {
+            format!("<tr><th style=\"text-align:left\">{k}</th><td><code>{}</code></td></tr>", crate::rich::escape(&v))
+        };
         let extent = if self.is_empty() {
             "no bytes".to_string()
         } else {
@@ -255,14 +254,10 @@ mod tests {
     #[test]
     fn display_reads_like_numpy() {
         let a = Array2::<f64>::zeros((3, 4));
-        assert_eq!(
-            layout(&a).to_string(),
-            "shape=(3, 4) strides=(32, 8) itemsize=8 nbytes=96 C contiguous dtype=f64"
-        );
+        assert_eq!(layout(&a).to_string(), "shape=(3, 4) strides=(32, 8) itemsize=8 nbytes=96 C contiguous dtype=f64");
         assert_eq!(
             layout(&Array1::<u8>::zeros(2)).to_string(),
             "shape=(2,) strides=(1,) itemsize=1 nbytes=2 C and F contiguous dtype=u8"
         );
     }
-
 }

@@ -156,18 +156,14 @@ fn infer_shape(len: usize, shape: &[isize]) -> Result<Vec<usize>, String> {
             -1 if inferred.is_some() => return Err("only one dimension can be -1".into()),
             -1 => inferred = Some(axis),
             n if n < 0 => return Err("dimensions must be non-negative, or -1 to infer one".into()),
-            n => {
-                known = known.checked_mul(n as usize).ok_or("the shape has too many elements")?
-            }
+            n => known = known.checked_mul(n as usize).ok_or("the shape has too many elements")?,
         }
     }
     let mut dims: Vec<usize> = shape.iter().map(|&n| n.max(0) as usize).collect();
     match inferred {
         Some(_) if known == 0 => Err("an axis of length 0 leaves -1 undetermined".into()),
-        Some(_) if len % known != 0 => {
-            Err(format!(
-                "{len} elements are not a multiple of {known}, the product of the other dimensions"
-            ))
+        Some(_) if !len.is_multiple_of(known) => {
+            Err(format!("{len} elements are not a multiple of {known}, the product of the other dimensions"))
         }
         Some(axis) => {
             dims[axis] = len / known;

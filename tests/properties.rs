@@ -23,26 +23,14 @@ fn slice_strategy(len: usize) -> impl Strategy<Value = (isize, Option<isize>, is
 }
 
 fn view_strategy() -> impl Strategy<Value = ViewRecipe> {
-    (
-        slice_strategy(4),
-        slice_strategy(5),
-        slice_strategy(6),
-        any::<bool>(),
-        proptest::option::of(1usize..4),
+    (slice_strategy(4), slice_strategy(5), slice_strategy(6), any::<bool>(), proptest::option::of(1usize..4)).prop_map(
+        |(a, b, c, reverse_axes, broadcast_rows)| ViewRecipe { slices: vec![a, b, c], reverse_axes, broadcast_rows },
     )
-        .prop_map(|(a, b, c, reverse_axes, broadcast_rows)| ViewRecipe {
-            slices: vec![a, b, c],
-            reverse_axes,
-            broadcast_rows,
-        })
 }
 
 fn make<'a>(base: &'a Array3<f32>, r: &ViewRecipe) -> ArrayViewD<'a, f32> {
-    let info: Vec<SliceInfoElem> = r
-        .slices
-        .iter()
-        .map(|&(start, end, step)| SliceInfoElem::from(Slice::new(start, end, step)))
-        .collect();
+    let info: Vec<SliceInfoElem> =
+        r.slices.iter().map(|&(start, end, step)| SliceInfoElem::from(Slice::new(start, end, step))).collect();
     let mut v = base.view().into_dyn().slice_move(info.as_slice());
     if r.reverse_axes {
         v = v.reversed_axes();
@@ -94,7 +82,7 @@ proptest! {
         prop_assert_eq!(raveled.to_vec(), flat.clone());
         prop_assert_eq!(raveled.is_view(), layout(&a).c_contiguous);
         prop_assert_eq!(flatten(&a).to_vec(), flat.clone());
-        if a.len() % split == 0 {
+        if a.len().is_multiple_of(split) {
             let r = reshape(a.view(), &[split as isize, -1]).unwrap();
             prop_assert_eq!(r.iter().copied().collect::<Vec<_>>(), flat);
             if r.is_view() && !a.is_empty() {

@@ -111,11 +111,7 @@ impl Diagram {
     pub fn evcxr_display(&self) {
         let svg = self.to_svg();
         let html = format!("<div class=\"ndlens-diagram\">{svg}</div>");
-        crate::rich::emit(&[
-            ("text/plain", self.to_text()),
-            ("text/html", html),
-            ("image/svg+xml", svg),
-        ]);
+        crate::rich::emit(&[("text/plain", self.to_text()), ("text/html", html), ("image/svg+xml", svg)]);
     }
 }
 

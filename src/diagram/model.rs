@@ -258,7 +258,11 @@ mod tests {
     fn a_view_shares_the_strip_and_a_copy_gets_its_own() {
         let a = Array1::<f64>::zeros(3);
         let copy = a.to_owned();
-        let m = model(&[("a", Footprint::of(&a)), ("a[1..]", Footprint::of(&a.slice(s![1..]))), ("copy", Footprint::of(&copy))]);
+        let m = model(&[
+            ("a", Footprint::of(&a)),
+            ("a[1..]", Footprint::of(&a.slice(s![1..]))),
+            ("copy", Footprint::of(&copy)),
+        ]);
         assert_eq!(m.strips.len(), 2);
         assert_eq!(m.arrays.iter().map(|p| p.strip).collect::<Vec<_>>(), vec![Some(0), Some(0), Some(1)]);
         let reached: Vec<Vec<usize>> = m.strips[0]

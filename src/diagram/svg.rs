@@ -52,12 +52,7 @@ fn headline(model: &Model, array: usize) -> String {
 
 fn strip_headline(model: &Model, strip: usize) -> String {
     let s = &model.strips[strip];
-    let on: Vec<&str> = model
-        .arrays
-        .iter()
-        .filter(|p| p.strip == Some(strip))
-        .map(|p| p.label.as_str())
-        .collect();
+    let on: Vec<&str> = model.arrays.iter().filter(|p| p.strip == Some(strip)).map(|p| p.label.as_str()).collect();
     format!(
         "buffer {}: {} bytes in cells of {} (offsets from its first byte), under {}",
         strip + 1,
@@ -68,12 +63,7 @@ fn strip_headline(model: &Model, strip: usize) -> String {
 }
 
 fn size(model: &Model) -> (u32, u32) {
-    let widest_grid = model
-        .arrays
-        .iter()
-        .flat_map(|p| p.rows.iter().map(|r| r.cells.len()))
-        .max()
-        .unwrap_or(0) as i32;
+    let widest_grid = model.arrays.iter().flat_map(|p| p.rows.iter().map(|r| r.cells.len())).max().unwrap_or(0) as i32;
     let widest_strip = model.strips.iter().map(|s| s.cells.len()).max().unwrap_or(0) as i32;
     // About 7 px per character of 12 px sans-serif text.
     let widest_text = (0..model.arrays.len())
@@ -82,14 +72,10 @@ fn size(model: &Model) -> (u32, u32) {
         .max()
         .unwrap_or(0) as i32
         * 7;
-    let width = (ROW_LABEL_WIDTH + (widest_grid * CELL_WIDTH).max(widest_strip * STRIP_CELL_WIDTH))
-        .max(widest_text)
+    let width = (ROW_LABEL_WIDTH + (widest_grid * CELL_WIDTH).max(widest_strip * STRIP_CELL_WIDTH)).max(widest_text)
         + 2 * MARGIN;
-    let grid_height: i32 = model
-        .arrays
-        .iter()
-        .map(|p| HEADER_HEIGHT + p.rows.len().max(1) as i32 * (CELL_HEIGHT + 4) + GAP)
-        .sum();
+    let grid_height: i32 =
+        model.arrays.iter().map(|p| HEADER_HEIGHT + p.rows.len().max(1) as i32 * (CELL_HEIGHT + 4) + GAP).sum();
     let strip_height = model.strips.len() as i32 * (HEADER_HEIGHT + STRIP_HEIGHT + 16 + GAP);
     (width as u32, (2 * MARGIN + grid_height + strip_height) as u32)
 }
@@ -117,10 +103,18 @@ fn draw(root: &Area, model: &Model) -> Drawn {
     for (i, panel) in model.arrays.iter().enumerate() {
         let c = colour(i);
         root.draw(&Rectangle::new([(MARGIN, y + 4), (MARGIN + 12, y + 16)], c.filled()))?;
-        root.draw(&Text::new(headline(model, i), (MARGIN + 18, y + 10), font(12).pos(Pos::new(HPos::Left, VPos::Center))))?;
+        root.draw(&Text::new(
+            headline(model, i),
+            (MARGIN + 18, y + 10),
+            font(12).pos(Pos::new(HPos::Left, VPos::Center)),
+        ))?;
         y += HEADER_HEIGHT;
         if panel.rows.is_empty() {
-            root.draw(&Text::new("(no elements)", (left, y + CELL_HEIGHT / 2), font(12).pos(Pos::new(HPos::Left, VPos::Center))))?;
+            root.draw(&Text::new(
+                "(no elements)",
+                (left, y + CELL_HEIGHT / 2),
+                font(12).pos(Pos::new(HPos::Left, VPos::Center)),
+            ))?;
             y += CELL_HEIGHT + 4;
         }
         for row in &panel.rows {
@@ -135,7 +129,11 @@ fn draw(root: &Area, model: &Model) -> Drawn {
                         let corners = [(x, y), (x + CELL_WIDTH - 2, y + CELL_HEIGHT)];
                         root.draw(&Rectangle::new(corners, c.mix(GRID_TINT).filled()))?;
                         root.draw(&Rectangle::new(corners, c.stroke_width(1)))?;
-                        root.draw(&Text::new(format!("+{offset}"), centre, font(11).pos(Pos::new(HPos::Center, VPos::Center))))?;
+                        root.draw(&Text::new(
+                            format!("+{offset}"),
+                            centre,
+                            font(11).pos(Pos::new(HPos::Center, VPos::Center)),
+                        ))?;
                     }
                     GridCell::Ellipsis => {
                         root.draw(&Text::new("…", centre, font(12).pos(Pos::new(HPos::Center, VPos::Center))))?;
@@ -148,15 +146,27 @@ fn draw(root: &Area, model: &Model) -> Drawn {
     }
 
     for (s, strip) in model.strips.iter().enumerate() {
-        root.draw(&Text::new(strip_headline(model, s), (MARGIN, y + 10), font(12).pos(Pos::new(HPos::Left, VPos::Center))))?;
+        root.draw(&Text::new(
+            strip_headline(model, s),
+            (MARGIN, y + 10),
+            font(12).pos(Pos::new(HPos::Left, VPos::Center)),
+        ))?;
         y += HEADER_HEIGHT;
-        root.draw(&Text::new("memory", (left - 6, y + STRIP_HEIGHT / 2), font(11).pos(Pos::new(HPos::Right, VPos::Center))))?;
+        root.draw(&Text::new(
+            "memory",
+            (left - 6, y + STRIP_HEIGHT / 2),
+            font(11).pos(Pos::new(HPos::Right, VPos::Center)),
+        ))?;
         for (k, cell) in strip.cells.iter().enumerate() {
             let x = left + k as i32 * STRIP_CELL_WIDTH;
             let outline = [(x, y), (x + STRIP_CELL_WIDTH - 1, y + STRIP_HEIGHT)];
             match cell {
                 MemoryCell::Ellipsis => {
-                    root.draw(&Text::new("…", (x + STRIP_CELL_WIDTH / 2, y + STRIP_HEIGHT / 2), font(12).pos(Pos::new(HPos::Center, VPos::Center))))?;
+                    root.draw(&Text::new(
+                        "…",
+                        (x + STRIP_CELL_WIDTH / 2, y + STRIP_HEIGHT / 2),
+                        font(12).pos(Pos::new(HPos::Center, VPos::Center)),
+                    ))?;
                 }
                 MemoryCell::Cell { position, reached_by } => {
                     if reached_by.is_empty() {
@@ -172,12 +182,20 @@ fn draw(root: &Area, model: &Model) -> Drawn {
                     let most = reached_by.iter().filter_map(|r| r.1).max().unwrap_or(0);
                     if most > 1 {
                         let style = font(10).color(&WHITE).pos(Pos::new(HPos::Center, VPos::Center));
-                        root.draw(&Text::new(format!("×{most}"), (x + STRIP_CELL_WIDTH / 2, y + STRIP_HEIGHT / 2), style))?;
+                        root.draw(&Text::new(
+                            format!("×{most}"),
+                            (x + STRIP_CELL_WIDTH / 2, y + STRIP_HEIGHT / 2),
+                            style,
+                        ))?;
                     }
                     let labelled = strip.cells.len() <= LABEL_EVERY_OFFSET_UP_TO || position % 4 == 0;
                     if labelled || k + 1 == strip.cells.len() {
                         let style = font(9).pos(Pos::new(HPos::Left, VPos::Top));
-                        root.draw(&Text::new(format!("{}", position * strip.unit), (x + 1, y + STRIP_HEIGHT + 3), style))?;
+                        root.draw(&Text::new(
+                            format!("{}", position * strip.unit),
+                            (x + 1, y + STRIP_HEIGHT + 3),
+                            style,
+                        ))?;
                     }
                 }
             }

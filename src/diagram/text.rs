@@ -29,15 +29,13 @@ pub fn render(model: &Model) -> String {
             .map(|c| match c {
                 MemoryCell::Ellipsis => "…".into(),
                 MemoryCell::Cell { reached_by, .. } if reached_by.is_empty() => "·".into(),
-                MemoryCell::Cell { reached_by, .. } => {
-                    reached_by
-                        .iter()
-                        .map(|(a, count)| match count {
-                            Some(n) if *n > 1 => format!("{}×{n}", letter(*a)),
-                            _ => letter(*a).to_string(),
-                        })
-                        .collect::<String>()
-                }
+                MemoryCell::Cell { reached_by, .. } => reached_by
+                    .iter()
+                    .map(|(a, count)| match count {
+                        Some(n) if *n > 1 => format!("{}×{n}", letter(*a)),
+                        _ => letter(*a).to_string(),
+                    })
+                    .collect::<String>(),
             })
             .collect();
         let _ = writeln!(
@@ -49,7 +47,8 @@ pub fn render(model: &Model) -> String {
             cells.join("|")
         );
     }
-    let legend: Vec<String> = model.arrays.iter().enumerate().map(|(i, p)| format!("{}={}", letter(i), p.label)).collect();
+    let legend: Vec<String> =
+        model.arrays.iter().enumerate().map(|(i, p)| format!("{}={}", letter(i), p.label)).collect();
     if !legend.is_empty() {
         let _ = writeln!(out, "({})", legend.join(", "));
     }

@@ -100,15 +100,19 @@ fn finish(evaluation: Evaluation, cell: &str, compile: impl FnOnce(&[Diagnostic]
         Failure::Panic { message, location, position } => {
             let mut details = Vec::new();
             if position.is_some() {
-                let at = Diagnostic { code: None, message: String::new(), position, label: "panicked here".into(), help: Vec::new() };
+                let at = Diagnostic {
+                    code: None,
+                    message: String::new(),
+                    position,
+                    label: "panicked here".into(),
+                    help: Vec::new(),
+                };
                 details.extend(at.render(cell).into_iter().skip(1));
             }
             if let Some(location) = location.filter(|l| !l.starts_with("src/lib.rs")) {
                 details.push(format!("panicked at {location}"));
             }
-            details.push(
-                "The session's variables are kept; those this cell was defining are not.".to_string(),
-            );
+            details.push("The session's variables are kept; those this cell was defining are not.".to_string());
             let evalue = match position {
                 Some((line, column)) => format!("{message} (line {line}, column {column})"),
                 None => message,
@@ -120,7 +124,12 @@ fn finish(evaluation: Evaluation, cell: &str, compile: impl FnOnce(&[Diagnostic]
             let (ename, what) = if interrupted {
                 ("Interrupted", "The cell was interrupted by stopping the session's process.".to_string())
             } else {
-                ("ProcessLost", format!("The session's process stopped ({detail}): an abort, such as a failed allocation, ends it."))
+                (
+                    "ProcessLost",
+                    format!(
+                        "The session's process stopped ({detail}): an abort, such as a failed allocation, ends it."
+                    ),
+                )
             };
             ErrorReport::new(
                 ename,
@@ -167,7 +176,11 @@ fn run_magic(engine: &mut Engine, magic: &Magic, router: &Router) -> CellOutcome
             let code = match codegen::generate(magic).expect("every other magic generates code") {
                 Ok(code) => code,
                 Err(e) => {
-                    let e = MagicError { magic: name.into(), problem: format!("the statement is not Rust: {e}"), usage: magics::usage(name) };
+                    let e = MagicError {
+                        magic: name.into(),
+                        problem: format!("the statement is not Rust: {e}"),
+                        usage: magics::usage(name),
+                    };
                     return CellOutcome { result: None, error: Some(ErrorReport::usage(&e)) };
                 }
             };
@@ -235,7 +248,9 @@ fn whos(engine: &mut Engine) -> CellOutcome {
     if !arrays.is_empty() {
         let evaluation = engine.eval_generated(&codegen::whos(&arrays));
         if let Some(failure) = evaluation.failure {
-            let outcome = finish(Evaluation { outputs: BTreeMap::new(), failure: Some(failure) }, "", |d| magic_compile_error("%whos", d));
+            let outcome = finish(Evaluation { outputs: BTreeMap::new(), failure: Some(failure) }, "", |d| {
+                magic_compile_error("%whos", d)
+            });
             return outcome;
         }
         if let Some(rows) = evaluation.outputs.get(WHOS_MIME) {
@@ -257,10 +272,11 @@ fn whos(engine: &mut Engine) -> CellOutcome {
         })
         .collect();
     let header = ["Variable".to_string(), "Type".to_string(), "Data/Info".to_string()];
-    let widths: Vec<usize> = (0..3)
-        .map(|c| rows.iter().chain([&header]).map(|r| r[c].chars().count()).max().unwrap_or(0))
-        .collect();
-    let line = |r: &[String; 3]| format!("{:<w0$}   {:<w1$}   {}", r[0], r[1], r[2], w0 = widths[0], w1 = widths[1]).trim_end().to_string();
+    let widths: Vec<usize> =
+        (0..3).map(|c| rows.iter().chain([&header]).map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
+    let line = |r: &[String; 3]| {
+        format!("{:<w0$}   {:<w1$}   {}", r[0], r[1], r[2], w0 = widths[0], w1 = widths[1]).trim_end().to_string()
+    };
     let mut text = line(&header);
     text.push('\n');
     text.push_str(&"-".repeat(widths[0] + widths[1] + widths[2] + 6));
@@ -269,9 +285,15 @@ fn whos(engine: &mut Engine) -> CellOutcome {
         text.push_str(&line(r));
     }
     let escape = ndlens::rich::escape;
-    let mut html = String::from("<table class=\"ndlens-whos\"><tr><th>Variable</th><th>Type</th><th>Data/Info</th></tr>");
+    let mut html =
+        String::from("<table class=\"ndlens-whos\"><tr><th>Variable</th><th>Type</th><th>Data/Info</th></tr>");
     for r in &rows {
-        html.push_str(&format!("<tr><td><code>{}</code></td><td><code>{}</code></td><td>{}</td></tr>", escape(&r[0]), escape(&r[1]), escape(&r[2])));
+        html.push_str(&format!(
+            "<tr><td><code>{}</code></td><td><code>{}</code></td><td>{}</td></tr>",
+            escape(&r[0]),
+            escape(&r[1]),
+            escape(&r[2])
+        ));
     }
     html.push_str("</table>");
     CellOutcome { result: Some(BTreeMap::from([("text/plain".into(), text), ("text/html".into(), html)])), error: None }

@@ -87,7 +87,11 @@ pub fn lens_dir() -> Result<PathBuf> {
     if checkout.join("Cargo.toml").exists() {
         return Ok(checkout);
     }
-    bail!("the ndlens library is neither installed next to {} nor at {}: run `ndlens install`", exe.display(), checkout.display())
+    bail!(
+        "the ndlens library is neither installed next to {} nor at {}: run `ndlens install`",
+        exe.display(),
+        checkout.display()
+    )
 }
 
 fn write(path: &Path, bytes: &[u8]) -> Result<()> {

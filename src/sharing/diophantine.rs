@@ -64,7 +64,7 @@ impl Problem {
 
     fn new(terms: impl IntoIterator<Item = (i128, i128)>, target: i128) -> Problem {
         let mut terms: Vec<(i128, i128)> = terms.into_iter().filter(|&(_, u)| u > 0).collect();
-        terms.sort_by(|x, y| y.0.cmp(&x.0));
+        terms.sort_by_key(|&(coefficient, _)| std::cmp::Reverse(coefficient));
         // Equal coefficients are one unknown with the bounds added.
         terms.dedup_by(|next, kept| {
             if next.0 == kept.0 {

@@ -21,12 +21,7 @@ struct Element {
 fn elements(f: &Footprint) -> (Vec<Element>, Vec<usize>) {
     let l = &f.layout;
     // The shape actually walked: axes with stride 0 reach one address.
-    let walked: Vec<usize> = l
-        .shape
-        .iter()
-        .zip(&l.strides)
-        .map(|(&n, &s)| if s == 0 { n.min(1) } else { n })
-        .collect();
+    let walked: Vec<usize> = l.shape.iter().zip(&l.strides).map(|(&n, &s)| if s == 0 { n.min(1) } else { n }).collect();
     let count: usize = walked.iter().product();
     let mut out = Vec::with_capacity(count);
     let mut index = vec![0usize; walked.len()];

@@ -108,7 +108,12 @@ impl EngineHandle {
         let (jobs, queue) = std::sync::mpsc::channel::<Job>();
         let process = Arc::new(Mutex::new(None));
         let interrupted = Arc::new(AtomicBool::new(false));
-        let handle = EngineHandle { jobs, process: process.clone(), running: Arc::new(AtomicBool::new(false)), interrupted: interrupted.clone() };
+        let handle = EngineHandle {
+            jobs,
+            process: process.clone(),
+            running: Arc::new(AtomicBool::new(false)),
+            interrupted: interrupted.clone(),
+        };
         std::thread::Builder::new()
             .name("ndlens-engine".into())
             .spawn(move || {
@@ -125,7 +130,10 @@ impl EngineHandle {
     }
 
     /// Runs `job` on the engine thread, after the jobs before it.
-    pub async fn run<R: Send + 'static>(&self, job: impl FnOnce(&mut Result<Engine, String>) -> R + Send + 'static) -> R {
+    pub async fn run<R: Send + 'static>(
+        &self,
+        job: impl FnOnce(&mut Result<Engine, String>) -> R + Send + 'static,
+    ) -> R {
         let (reply, answer) = tokio::sync::oneshot::channel();
         let running = self.running.clone();
         let job: Job = Box::new(move |engine| {
@@ -307,7 +315,13 @@ impl Engine {
     /// the cell into the generated source without its indentation, so the
     /// generated line is found among the cell's trimmed lines; an ambiguous
     /// match gives no position.
-    fn cell_position(&self, location: &str, original: &str, rewritten: &Rewritten, first_line: usize) -> Option<(usize, usize)> {
+    fn cell_position(
+        &self,
+        location: &str,
+        original: &str,
+        rewritten: &Rewritten,
+        first_line: usize,
+    ) -> Option<(usize, usize)> {
         let mut parts = location.strip_prefix("src/lib.rs:")?.split(':');
         let (line, column): (usize, usize) = (parts.next()?.parse().ok()?, parts.next()?.parse().ok()?);
         let source = self.context.last_source().ok()?;

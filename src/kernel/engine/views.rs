@@ -70,7 +70,8 @@ impl Rewritten {
         // Walk the line in the rewritten text, character by character.
         let mut rewritten_col = 1;
         let mut original_byte = line_start;
-        let mut edits = self.edits.iter().filter(|e| e.original.start >= line_start && e.original.start < line_end).peekable();
+        let mut edits =
+            self.edits.iter().filter(|e| e.original.start >= line_start && e.original.start < line_end).peekable();
         while original_byte < line_end {
             if let Some(e) = edits.peek() {
                 if e.original.start == original_byte {
@@ -137,13 +138,17 @@ impl DerivedViews {
                     let Some(view) = self.get(&ident.to_string()) else { continue };
                     let previous = i.checked_sub(1).map(|p| &trees[p]);
                     let next = trees.get(i + 1);
-                    let after_dot_or_path = matches!(previous, Some(TokenTree::Punct(p)) if p.as_char() == '.' || p.as_char() == ':');
+                    let after_dot_or_path =
+                        matches!(previous, Some(TokenTree::Punct(p)) if p.as_char() == '.' || p.as_char() == ':');
                     let binds = matches!(previous, Some(TokenTree::Ident(k)) if ["let", "mut", "ref", "fn", "struct", "enum", "mod", "use", "type"].contains(&k.to_string().as_str()));
                     let path_or_macro = matches!(next, Some(TokenTree::Punct(p)) if (p.as_char() == ':' && p.spacing() == proc_macro2::Spacing::Joint) || p.as_char() == '!');
                     if after_dot_or_path || binds || path_or_macro {
                         continue;
                     }
-                    edits.push(Edit { original: ident.span().byte_range(), replacement: format!("({})", view.expression) });
+                    edits.push(Edit {
+                        original: ident.span().byte_range(),
+                        replacement: format!("({})", view.expression),
+                    });
                 }
                 _ => {}
             }
@@ -176,7 +181,9 @@ impl DerivedViews {
             self.collect_uses(tokens, &mut uses);
         }
         // Uses inside the blanked statements vanish with them.
-        uses.retain(|u| !edits.iter().any(|e| e.original.start <= u.original.start && u.original.end <= e.original.end));
+        uses.retain(|u| {
+            !edits.iter().any(|e| e.original.start <= u.original.start && u.original.end <= e.original.end)
+        });
         edits.extend(uses);
         Some(Rewritten::apply(code, edits))
     }

@@ -32,9 +32,8 @@ pub(super) fn expressions(magic: &str, args: &str) -> Result<Vec<Expression>, Ma
     if words.len() > 1 && words.iter().all(|w| syn::parse_str::<syn::Ident>(w).is_ok()) {
         return Ok(words.into_iter().map(Expression::new).collect());
     }
-    let tokens: TokenStream = args
-        .parse()
-        .map_err(|e| error(magic, format!("`{args}` is not a list of Rust expressions: {e}")))?;
+    let tokens: TokenStream =
+        args.parse().map_err(|e| error(magic, format!("`{args}` is not a list of Rust expressions: {e}")))?;
     let list = Punctuated::<Expr, Token![,]>::parse_terminated
         .parse2(tokens)
         .map_err(|e| error(magic, format!("`{args}` is not a list of Rust expressions: {e}")))?;
@@ -63,7 +62,5 @@ fn span_of(expr: &Expr) -> std::ops::Range<usize> {
 /// Checks that `code` lexes as Rust (balanced brackets, closed strings), so
 /// that a typo is reported against the magic rather than generated code.
 pub(super) fn check_statements(magic: &str, code: &str) -> Result<(), MagicError> {
-    code.parse::<TokenStream>()
-        .map(|_| ())
-        .map_err(|e| error(magic, format!("`{}` is not Rust: {e}", code.trim())))
+    code.parse::<TokenStream>().map(|_| ()).map_err(|e| error(magic, format!("`{}` is not Rust: {e}", code.trim())))
 }

@@ -8,8 +8,8 @@ use proc_macro2::TokenStream;
 use quote::{quote, ToTokens};
 use syn::{Block, Pat, Stmt};
 
-use super::{Expression, Magic, TimeitOptions};
 use super::timeit::{MAX_LOOPS_POWER, MIN_RUN_SECONDS};
+use super::{Expression, Magic, TimeitOptions};
 
 /// The mime type of `%timeit`'s measurements: `{"loops": n, "runs": [s, ...]}`.
 pub const TIMEIT_MIME: &str = "application/vnd.ndlens.timeit+json";
@@ -28,13 +28,7 @@ pub fn aid(e: &Expression) -> String {
 }
 
 pub fn shares(a: &Expression, b: &Expression) -> String {
-    format!(
-        "ndlens::explain_sharing({}, &({}), {}, &({}))",
-        literal(&a.source),
-        a.source,
-        literal(&b.source),
-        b.source
-    )
+    format!("ndlens::explain_sharing({}, &({}), {}, &({}))", literal(&a.source), a.source, literal(&b.source), b.source)
 }
 
 pub fn layout(list: &[Expression]) -> String {
@@ -47,9 +41,7 @@ pub fn layout(list: &[Expression]) -> String {
 
 /// Prints an evcxr content block from generated code.
 fn emit(mime: &str, content_expr: &str) -> String {
-    format!(
-        "println!(\"EVCXR_BEGIN_CONTENT {mime}\\n{{}}\\nEVCXR_END_CONTENT\", {content_expr});"
-    )
+    format!("println!(\"EVCXR_BEGIN_CONTENT {mime}\\n{{}}\\nEVCXR_END_CONTENT\", {content_expr});")
 }
 
 /// `%whos`: one row per array variable, with its layout; `arrays` are the
@@ -113,15 +105,10 @@ fn collect_idents(pat: &Pat, names: &mut Vec<syn::Ident>) {
 /// `%timeit`: a closure that runs SETUP, then times `loops` runs of BODY;
 /// the loop count is chosen as IPython does unless `-n` gave it.
 pub fn timeit(options: &TimeitOptions, setup: &str, body: &str) -> syn::Result<String> {
-    let setup_tokens: TokenStream = syn::parse_str::<Block>(&format!("{{\n{setup}\n}}"))?
-        .stmts
-        .iter()
-        .map(|s| s.to_token_stream())
-        .collect();
-    let keep_setup: Vec<TokenStream> = bound_names(setup)?
-        .into_iter()
-        .map(|name| quote!(::std::hint::black_box(&#name);))
-        .collect();
+    let setup_tokens: TokenStream =
+        syn::parse_str::<Block>(&format!("{{\n{setup}\n}}"))?.stmts.iter().map(|s| s.to_token_stream()).collect();
+    let keep_setup: Vec<TokenStream> =
+        bound_names(setup)?.into_iter().map(|name| quote!(::std::hint::black_box(&#name);)).collect();
     let body = kept_alive(body)?;
     let runs = options.runs as usize;
     let choose_loops = match options.loops {
@@ -173,7 +160,8 @@ pub fn time(body: &str) -> syn::Result<String> {
         },
         _ => None,
     };
-    let report: TokenStream = emit(TIME_MIME, "__ndlens_start.elapsed().as_secs_f64()").parse().expect("generated code lexes");
+    let report: TokenStream =
+        emit(TIME_MIME, "__ndlens_start.elapsed().as_secs_f64()").parse().expect("generated code lexes");
     let code = match tail {
         Some(expr) => quote! {
             let __ndlens_start = ::std::time::Instant::now();
@@ -222,7 +210,9 @@ mod tests {
 
     #[test]
     fn timed_statements_keep_their_values_alive() {
-        let code = compact(&timeit(&TimeitOptions::default(), "let mut a = vec![0u8; 10];", "a[0] += 1; let b = a.len();").unwrap());
+        let code = compact(
+            &timeit(&TimeitOptions::default(), "let mut a = vec![0u8; 10];", "a[0] += 1; let b = a.len();").unwrap(),
+        );
         assert!(code.contains(":: std :: hint :: black_box (a [0] += 1) ;"), "{code}");
         assert!(code.contains("let b = :: std :: hint :: black_box (a . len ()) ;"), "{code}");
         assert!(code.contains(":: std :: hint :: black_box (& a) ;"), "{code}");

@@ -38,7 +38,10 @@ pub enum Magic {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Piece {
     /// Rust code, with the line of the cell it starts on (from 1).
-    Rust { code: String, first_line: usize },
+    Rust {
+        code: String,
+        first_line: usize,
+    },
     Magic(Magic),
 }
 
@@ -68,8 +71,16 @@ pub const MAGICS: &[(&str, &str, &str)] = &[
     ("%aid", "%aid EXPR", "the address of an array's first element, as the recipe's aid()"),
     ("%shares", "%shares A, B", "whether two arrays share memory (exact), and the first shared element"),
     ("%layout", "%layout A[, B ...]", "the memory-layout diagram of one or more arrays"),
-    ("%timeit", "%timeit [-n N] [-r R] [-q] [-o] STATEMENT", "time a statement, compiled optimised, as IPython's %timeit"),
-    ("%%timeit", "%%timeit [-n N] [-r R] [-q] [-o] [SETUP]", "time the cell's body; SETUP runs before each run, untimed"),
+    (
+        "%timeit",
+        "%timeit [-n N] [-r R] [-q] [-o] STATEMENT",
+        "time a statement, compiled optimised, as IPython's %timeit",
+    ),
+    (
+        "%%timeit",
+        "%%timeit [-n N] [-r R] [-q] [-o] [SETUP]",
+        "time the cell's body; SETUP runs before each run, untimed",
+    ),
     ("%time", "%time STATEMENT", "run a statement once and print its wall time"),
     ("%%time", "%%time", "run the cell once and print its wall time"),
     ("%whos", "%whos", "the session's variables, their types, and for arrays their layout"),
@@ -242,10 +253,7 @@ mod tests {
 
     #[test]
     fn plain_names_may_be_separated_by_spaces() {
-        assert_eq!(
-            only_magic("%shares a b").unwrap(),
-            Magic::Shares(Expression::new("a"), Expression::new("b"))
-        );
+        assert_eq!(only_magic("%shares a b").unwrap(), Magic::Shares(Expression::new("a"), Expression::new("b")));
         assert!(only_magic("%shares a.t() b").is_err());
     }
 

@@ -42,8 +42,7 @@ impl Default for TimeitOptions {
 pub(super) fn parse_options<'a>(magic: &str, args: &'a str) -> Result<(TimeitOptions, &'a str), MagicError> {
     let mut options = TimeitOptions::default();
     let mut rest = args.trim_start();
-    loop {
-        let Some(flag) = rest.strip_prefix('-') else { break };
+    while let Some(flag) = rest.strip_prefix('-') {
         let mut chars = flag.chars();
         let letter = chars.next();
         let after = chars.as_str();
@@ -59,17 +58,15 @@ pub(super) fn parse_options<'a>(magic: &str, args: &'a str) -> Result<(TimeitOpt
             Some(flag @ ('n' | 'r')) => {
                 let after = after.trim_start();
                 let end = after.find(|c: char| !c.is_ascii_digit()).unwrap_or(after.len());
-                let number: u64 = after[..end]
-                    .parse()
-                    .map_err(|_| error(magic, format!("-{flag} needs a positive whole number")))?;
+                let number: u64 =
+                    after[..end].parse().map_err(|_| error(magic, format!("-{flag} needs a positive whole number")))?;
                 if number == 0 {
                     return Err(error(magic, format!("-{flag} needs a positive whole number")));
                 }
                 if flag == 'n' {
                     options.loops = Some(number);
                 } else {
-                    options.runs = u32::try_from(number)
-                        .map_err(|_| error(magic, "-r is too large"))?;
+                    options.runs = u32::try_from(number).map_err(|_| error(magic, "-r is too large"))?;
                 }
                 rest = after[end..].trim_start();
             }
@@ -217,7 +214,7 @@ fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

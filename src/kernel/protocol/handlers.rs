@@ -3,10 +3,10 @@
 use std::collections::BTreeMap;
 
 use jupyter_protocol::{
-    CodeMirrorMode, CommInfoReply, CompleteReply, DisplayData, ErrorOutput, ExecuteInput, ExecuteReply,
-    ExecuteRequest, ExecuteResult, ExecutionCount, HelpLink, HistoryEntry, HistoryReply, InspectReply,
-    InterruptReply, IsCompleteReply, IsCompleteReplyStatus, JupyterMessage, JupyterMessageContent,
-    KernelInfoReply, LanguageInfo, Media, ReplyError, ReplyStatus, ShutdownReply, Stdio, StreamContent,
+    CodeMirrorMode, CommInfoReply, CompleteReply, DisplayData, ErrorOutput, ExecuteInput, ExecuteReply, ExecuteRequest,
+    ExecuteResult, ExecutionCount, HelpLink, HistoryEntry, HistoryReply, InspectReply, InterruptReply, IsCompleteReply,
+    IsCompleteReplyStatus, JupyterMessage, JupyterMessageContent, KernelInfoReply, LanguageInfo, Media, ReplyError,
+    ReplyStatus, ShutdownReply, Stdio, StreamContent,
 };
 
 use super::Kernel;
@@ -170,7 +170,13 @@ async fn execute(kernel: &Kernel, request: &JupyterMessage, r: &ExecuteRequest) 
             if let (Some(result), false) = (outcome.result, r.silent) {
                 kernel.iopub.publish(ExecuteResult::new(count, media(result)), request);
             }
-            ExecuteReply { status: ReplyStatus::Ok, execution_count: count, payload: Vec::new(), user_expressions: None, error: None }
+            ExecuteReply {
+                status: ReplyStatus::Ok,
+                execution_count: count,
+                payload: Vec::new(),
+                user_expressions: None,
+                error: None,
+            }
         }
         Some(e) => {
             if !r.silent {
@@ -206,9 +212,7 @@ pub async fn aborted(kernel: &Kernel, request: &JupyterMessage) -> JupyterMessag
 /// Whether the code could run as it is, or the front end should wait for
 /// more lines (an open bracket or string).
 fn is_complete(code: &str) -> IsCompleteReply {
-    let status = if code.trim_start().starts_with('%') {
-        IsCompleteReplyStatus::Complete
-    } else if code.parse::<proc_macro2::TokenStream>().is_ok() {
+    let status = if code.trim_start().starts_with('%') || code.parse::<proc_macro2::TokenStream>().is_ok() {
         IsCompleteReplyStatus::Complete
     } else if unclosed(code) {
         IsCompleteReplyStatus::Incomplete
@@ -227,10 +231,8 @@ fn unclosed(code: &str) -> bool {
             '(' => open.push(')'),
             '[' => open.push(']'),
             '{' => open.push('}'),
-            ')' | ']' | '}' => {
-                if open.last() == Some(&c) {
-                    open.pop();
-                }
+            ')' | ']' | '}' if open.last() == Some(&c) => {
+                open.pop();
             }
             _ => {}
         }
@@ -264,20 +266,28 @@ async fn complete(kernel: &Kernel, code: &str, cursor_chars: usize) -> CompleteR
     };
     if line.trim_start().starts_with('%') && !line.contains(char::is_whitespace) {
         let word_start = line_start + (line.len() - line.trim_start().len());
-        let matches = MAGICS.iter().map(|(name, _, _)| name.to_string()).filter(|name| name.starts_with(line.trim_start())).collect();
+        let matches = MAGICS
+            .iter()
+            .map(|(name, _, _)| name.to_string())
+            .filter(|name| name.starts_with(line.trim_start()))
+            .collect();
         return reply(matches, word_start, cursor);
     }
     if line.trim_start().starts_with("%timeit") || line.trim_start().starts_with("%%timeit") {
         if let Some(flag) = line.split_whitespace().last().filter(|w| w.starts_with('-') && !line.ends_with(' ')) {
-            let matches = ["-n", "-r", "-q", "-o"].iter().filter(|f| f.starts_with(flag)).map(|f| f.to_string()).collect();
+            let matches =
+                ["-n", "-r", "-q", "-o"].iter().filter(|f| f.starts_with(flag)).map(|f| f.to_string()).collect();
             return reply(matches, cursor - flag.len(), cursor);
         }
     }
     let owned = code.to_string();
-    let (matches, start, end) = kernel.engine.run(move |engine| match engine {
-        Ok(engine) => engine.complete(&owned, cursor),
-        Err(_) => (Vec::new(), cursor, cursor),
-    }).await;
+    let (matches, start, end) = kernel
+        .engine
+        .run(move |engine| match engine {
+            Ok(engine) => engine.complete(&owned, cursor),
+            Err(_) => (Vec::new(), cursor, cursor),
+        })
+        .await;
     reply(matches, start, end)
 }
 
@@ -318,12 +328,8 @@ async fn inspect(kernel: &Kernel, code: &str, cursor_chars: usize) -> InspectRep
 
 async fn history(kernel: &Kernel) -> HistoryReply {
     let state = kernel.state.lock().await;
-    let history = state
-        .history
-        .iter()
-        .enumerate()
-        .map(|(i, code)| HistoryEntry::Input(0, i + 1, code.clone()))
-        .collect();
+    let history =
+        state.history.iter().enumerate().map(|(i, code)| HistoryEntry::Input(0, i + 1, code.clone())).collect();
     HistoryReply { history, status: ReplyStatus::Ok, error: None }
 }
 

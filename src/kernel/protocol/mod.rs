@@ -70,9 +70,7 @@ pub async fn serve(info: ConnectionInfo, engine: EngineHandle, router: Router) -
             }
         }
     });
-    tokio::spawn(async move {
-        while heartbeat.single_heartbeat().await.is_ok() {}
-    });
+    tokio::spawn(async move { while heartbeat.single_heartbeat().await.is_ok() {} });
 
     let kernel = Arc::new(Kernel {
         iopub: IoPub { outbox },
@@ -124,9 +122,9 @@ pub async fn serve(info: ConnectionInfo, engine: EngineHandle, router: Router) -
 async fn serve_shell_request(kernel: &Kernel, shell: &mut KernelShellConnection, request: JupyterMessage) {
     kernel.iopub.status(ExecutionState::Busy, &request);
     let reply = handlers::shell(kernel, &request).await;
-    let failed = reply.as_ref().is_some_and(|r| {
-        matches!(&r.content, JupyterMessageContent::ExecuteReply(e) if e.status == ReplyStatus::Error)
-    });
+    let failed = reply.as_ref().is_some_and(
+        |r| matches!(&r.content, JupyterMessageContent::ExecuteReply(e) if e.status == ReplyStatus::Error),
+    );
     // Collected before the reply leaves, so nothing a client sends after
     // seeing the error can be mistaken for what was queued behind it.
     let queued = if failed && stops_on_error(&request) { already_arrived(shell).await } else { Vec::new() };
@@ -142,7 +140,12 @@ async fn serve_shell_request(kernel: &Kernel, shell: &mut KernelShellConnection,
 }
 
 /// Sends the reply, then idle; ends the kernel after a shutdown request.
-async fn finish(kernel: &Kernel, shell: &mut KernelShellConnection, request: &JupyterMessage, reply: Option<JupyterMessage>) {
+async fn finish(
+    kernel: &Kernel,
+    shell: &mut KernelShellConnection,
+    request: &JupyterMessage,
+    reply: Option<JupyterMessage>,
+) {
     if let Some(reply) = reply {
         if let Err(e) = shell.send(reply).await {
             eprintln!("ndlens: could not reply on shell: {e}");
