@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use crate::engine::diagnostics::Diagnostic;
 use crate::engine::output::{Event, Router};
-use crate::engine::{Engine, Evaluation, Failure, VIEW_TYPE_PREFIX};
+use crate::engine::{is_array_type, Engine, Evaluation, Failure, VIEW_TYPE_PREFIX};
 use crate::magics::codegen::{self, TIMEIT_MIME, TIME_MIME, WHOS_MIME};
 use crate::magics::timeit::{format_time, TimeitResult};
 use crate::magics::{self, Magic, MagicError, Piece};
@@ -243,7 +243,8 @@ fn whos(engine: &mut Engine) -> CellOutcome {
     if variables.is_empty() {
         return CellOutcome { result: Some(plain("Interactive namespace is empty.".into())), error: None };
     }
-    let arrays = engine.arrays();
+    let arrays: Vec<String> =
+        variables.iter().filter(|(_, ty)| is_array_type(ty)).map(|(name, _)| name.clone()).collect();
     let mut layouts: BTreeMap<String, String> = BTreeMap::new();
     if !arrays.is_empty() {
         let evaluation = engine.eval_generated(&codegen::whos(&arrays));

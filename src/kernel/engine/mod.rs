@@ -32,6 +32,12 @@ pub const PANIC_MIME: &str = "application/vnd.ndlens.panic";
 /// then the expression that derives it.
 pub const VIEW_TYPE_PREFIX: &str = "view: ";
 
+/// Whether a type from [`Engine::variables`] is an array: an ndarray type
+/// (owned, view, `CowArray`, or nested in another type) or a remembered view.
+pub fn is_array_type(ty: &str) -> bool {
+    ty.contains("ArrayBase<") || ty.starts_with(VIEW_TYPE_PREFIX)
+}
+
 /// Where the engine finds the ndlens library to load in every session.
 #[derive(Clone, Debug)]
 pub struct EngineConfig {
@@ -214,11 +220,7 @@ impl Engine {
     /// (owned, views, `CowArray`, nested in other types too) and remembered
     /// views.
     pub fn arrays(&self) -> Vec<String> {
-        self.variables()
-            .into_iter()
-            .filter(|(_, ty)| ty.contains("ArrayBase<") || ty.starts_with(VIEW_TYPE_PREFIX))
-            .map(|(name, _)| name)
-            .collect()
+        self.variables().into_iter().filter(|(_, ty)| is_array_type(ty)).map(|(name, _)| name).collect()
     }
 
     /// Runs `code`, which is `original` as typed (starting on line
