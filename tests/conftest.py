@@ -1,5 +1,10 @@
-"""Shared fixtures: built binaries, and the installed kernel driven through
-jupyter_client as JupyterLab drives it."""
+"""Shared fixtures: built binaries, and the kernel driven through
+jupyter_client as JupyterLab drives it.
+
+Before any test runs, the kernel is built from this checkout and installed
+into a prefix of the tests' own, which `JUPYTER_PATH` puts first: the tests
+(and the JupyterLab and nbclient they start) can never drive a stale kernel
+installed somewhere else."""
 
 import os
 import pathlib
@@ -13,14 +18,30 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 TARGET = pathlib.Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
 KERNEL_NAME = "ndlens"
+BINARY = TARGET / "release" / "ndlens"
+# A fixed prefix, so that the session libraries built for its copy of the
+# lens are reused from one run to the next.
+TEST_PREFIX = TARGET / "test-kernel"
 # A cell may have to wait for the session to finish starting (seconds).
 CELL_TIMEOUT = 180
+
+
+def pytest_configure(config):
+    subprocess.run(["cargo", "build", "--quiet", "--release", "-p", "ndlens-kernel"], cwd=ROOT, check=True)
+    subprocess.run([str(BINARY), "install", "--prefix", str(TEST_PREFIX)], check=True, stdout=subprocess.DEVNULL)
+    os.environ["JUPYTER_PATH"] = str(TEST_PREFIX / "share" / "jupyter")
+
+
+def built_version():
+    """The version and build id of the kernel binary just built."""
+    out = subprocess.run([str(BINARY), "--version"], capture_output=True, text=True, check=True).stdout
+    return out.split(" ", 1)[1].strip()
 
 
 @pytest.fixture(scope="session")
 def lens_oracle():
     """The `lens_oracle` example, built once per run."""
-    subprocess.run(["cargo", "build", "--quiet", "--release", "--example", "lens_oracle"], cwd=ROOT, check=True)
+    subprocess.run(["cargo", "build", "--quiet", "--release", "-p", "ndlens", "--example", "lens_oracle"], cwd=ROOT, check=True)
     return str(TARGET / "release" / "examples" / "lens_oracle")
 
 

@@ -7,9 +7,7 @@ import subprocess
 
 import pytest
 
-from conftest import ROOT, TARGET, Session
-
-BINARY = TARGET / "release" / "ndlens"
+from conftest import BINARY, ROOT, TEST_PREFIX, Session, built_version
 
 
 def ndlens(*args, **env):
@@ -70,3 +68,11 @@ def test_the_installed_copy_runs_from_its_own_folder(tmp_path, monkeypatch):
         assert data["image/svg+xml"].startswith("<svg")
     finally:
         session.close()
+
+
+def test_the_tests_drive_the_kernel_just_built(kernel):
+    # conftest installs the fresh build before any test; JUPYTER_PATH puts
+    # it ahead of any other kernel named ndlens.
+    assert kernel.manager.kernel_spec.resource_dir.startswith(str(TEST_PREFIX))
+    banner = kernel.request("kernel_info")["content"]["banner"]
+    assert f"ndlens {built_version()}:" in banner, banner

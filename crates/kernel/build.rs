@@ -1,0 +1,51 @@
+//! Gives the kernel a build id: a hash of every source it is built from,
+//! its own and the lens's it installs into sessions. `ndlens --version`
+//! and `kernel_info` report it, so that a test can tell whether the kernel
+//! it talks to is the one just built.
+//!
+//! Watching the lens's folder here also makes cargo rebuild the kernel
+//! when only the lens changed, which the sources it embeds need.
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::Hasher;
+use std::path::{Path, PathBuf};
+
+fn files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
+}
+
+fn main() {
+    let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let watched = [
+        manifest.join("src"),
+        manifest.join("Cargo.toml"),
+        manifest.join("../lens/src"),
+        manifest.join("../lens/Cargo.toml"),
+        manifest.join("../../kernel-spec"),
+    ];
+    let mut all = Vec::new();
+    for path in &watched {
+        println!("cargo:rerun-if-changed={}", path.display());
+        if path.is_dir() {
+            files(path, &mut all);
+        } else {
+            all.push(path.clone());
+        }
+    }
+    all.sort();
+    // SipHash with fixed keys: the same sources give the same id.
+    let mut hash = DefaultHasher::new();
+    for path in &all {
+        hash.write(path.strip_prefix(&manifest).unwrap_or(path).to_string_lossy().as_bytes());
+        hash.write(&std::fs::read(path).unwrap_or_default());
+    }
+    println!("cargo:rustc-env=NDLENS_BUILD_ID={:016x}", hash.finish());
+}

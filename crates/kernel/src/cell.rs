@@ -1,0 +1,148 @@
+//! What the front end asks of a cell's text: run it, complete it, inspect
+//! it, or say whether it is complete.
+//!
+//! This is the only place that knows both the magics and the engine: the
+//! magics turn text into invocations, the engine runs code, and this module
+//! puts them in order. The protocol layer calls these functions and knows
+//! nothing of either.
+
+use std::collections::BTreeMap;
+
+use crate::engine::output::{Event, Router};
+use crate::engine::Engine;
+use crate::magics::{self, Piece};
+use crate::outcome::{self, CellOutcome, MimeBundle};
+use crate::syntax;
+
+/// Runs `cell`: its Rust code and magics in order. Events shown along the
+/// way go through `router`.
+pub fn run(engine: &mut Engine, cell: &str, router: &Router) -> CellOutcome {
+    let pieces = match magics::parse_cell(cell) {
+        Ok(pieces) => pieces,
+        Err(e) => return CellOutcome::error(e.report()),
+    };
+    let count = pieces.len();
+    let mut outcome = CellOutcome::default();
+    for (i, piece) in pieces.into_iter().enumerate() {
+        let piece_outcome = match piece {
+            Piece::Rust { code, first_line } => CellOutcome::from_evaluation(
+                engine.eval(&code, first_line),
+                cell,
+                |diagnostics| outcome::compile_error(cell, diagnostics),
+            ),
+            Piece::Magic(magic) => magic.run(engine, router),
+        };
+        if piece_outcome.error.is_some() {
+            return piece_outcome;
+        }
+        // Only the last piece's value is the cell's value; earlier values are
+        // shown as they come, as IPython does with display().
+        match (i + 1 == count, piece_outcome.result) {
+            (true, result) => outcome.result = result,
+            (false, Some(shown)) => router.send(Event::Display(shown)),
+            (false, None) => {}
+        }
+    }
+    outcome
+}
+
+/// Completions that need no engine: a magic's name or its flags, as
+/// `(matches, start, end)` in bytes of `code`.
+pub fn complete_magic(code: &str, cursor: usize) -> Option<(Vec<String>, usize, usize)> {
+    let line_start = code[..cursor].rfind('\n').map_or(0, |i| i + 1);
+    let (matches, start) = magics::complete(&code[line_start..cursor])?;
+    Some((matches, line_start + start, cursor))
+}
+
+/// Completions from rust-analyzer, through the engine.
+pub fn complete_rust(engine: &mut Engine, code: &str, cursor: usize) -> (Vec<String>, usize, usize) {
+    engine.complete(code, cursor)
+}
+
+/// What to show for the word under `cursor` (bytes): an array's layout,
+/// or rust-analyzer's documentation.
+pub fn inspect(engine: &mut Engine, code: &str, cursor: usize) -> Option<MimeBundle> {
+    let word = word_at(code, cursor);
+    if engine.variables().iter().any(|v| v.is_array() && v.name() == word) {
+        let evaluation = engine.eval_generated(&format!("ndlens::layout(&({word}))"));
+        if evaluation.failure.is_none() && !evaluation.outputs.is_empty() {
+            return Some(evaluation.outputs);
+        }
+    }
+    let (text, html) = engine.hover(code, cursor)?;
+    Some(BTreeMap::from([("text/plain".to_string(), text), ("text/html".to_string(), html)]))
+}
+
+/// The identifier around `cursor` (bytes) in `code`.
+fn word_at(code: &str, cursor: usize) -> &str {
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    let start = code[..cursor].rfind(|c| !is_word(c)).map_or(0, |i| i + 1);
+    let end = code[cursor..].find(|c| !is_word(c)).map_or(code.len(), |i| cursor + i);
+    &code[start..end]
+}
+
+/// Whether a cell can run as it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Completeness {
+    Complete,
+    /// An open bracket, string or comment: the front end should wait for
+    /// more lines.
+    Incomplete,
+    Invalid,
+}
+
+pub fn completeness(code: &str) -> Completeness {
+    if code.trim_start().starts_with('%') || syntax::lexes(code).is_ok() {
+        Completeness::Complete
+    } else if unclosed(code) {
+        Completeness::Incomplete
+    } else {
+        Completeness::Invalid
+    }
+}
+
+/// Whether closing brackets or a quote at the end would make `code` lex.
+fn unclosed(code: &str) -> bool {
+    let mut open = Vec::new();
+    for c in code.chars() {
+        match c {
+            '(' => open.push(')'),
+            '[' => open.push(']'),
+            '{' => open.push('}'),
+            ')' | ']' | '}' if open.last() == Some(&c) => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    let closing: String = open.iter().rev().collect();
+    [closing.clone(), format!("\"{closing}"), format!("*/{closing}")]
+        .iter()
+        .any(|end| syntax::lexes(&format!("{code}{end}")).is_ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn open_brackets_and_strings_ask_for_more() {
+        assert_eq!(completeness("let a = 1;"), Completeness::Complete);
+        assert_eq!(completeness("fn f() {"), Completeness::Incomplete);
+        assert_eq!(completeness("let s = \"abc"), Completeness::Incomplete);
+        assert_eq!(completeness("let x = );"), Completeness::Invalid);
+        assert_eq!(completeness("%timeit a.sum()"), Completeness::Complete);
+    }
+
+    #[test]
+    fn the_word_under_the_cursor() {
+        assert_eq!(word_at("a.sum() + m_2", 12), "m_2");
+        assert_eq!(word_at("let v = m.t();", 8), "m");
+    }
+
+    #[test]
+    fn magics_complete_on_their_own_line() {
+        assert_eq!(complete_magic("let a = 1;\n%ai", 14), Some((vec!["%aid".to_string()], 11, 14)));
+        assert_eq!(complete_magic("a.su", 4), None);
+    }
+}

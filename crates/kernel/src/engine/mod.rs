@@ -1,0 +1,392 @@
+//! The engine: evcxr's evaluation context, owned by one thread, with what
+//! the kernel adds to it: the session prelude (ndarray and ndlens loaded),
+//! remembered views, compile errors placed in the user's cell, panics
+//! reported as errors, and interrupts.
+//!
+//! Creating the context and loading the prelude take seconds, so they run on
+//! the engine's thread while the front end already answers `kernel_info`;
+//! requests that need the engine wait in its queue.
+
+pub mod content;
+pub mod diagnostics;
+pub mod output;
+pub mod slots;
+pub mod variables;
+pub mod views;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::process::Child;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use evcxr::{CommandContext, Error as EvcxrError};
+
+use crate::sync::lock;
+use content::PANIC_MIME;
+use diagnostics::Diagnostic;
+use output::Router;
+pub use variables::Variable;
+use views::{DerivedViews, Rewritten};
+
+/// Where the engine finds the ndlens library to load in every session.
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    pub lens_dir: PathBuf,
+}
+
+/// The code every session starts with. The array it makes has evcxr's type
+/// inference read ndarray now, in the background, rather than in the
+/// user's first array cell.
+pub fn prelude(lens_dir: &Path) -> String {
+    format!(
+        ":dep ndlens = {{ path = {:?} }}\n:dep ndarray = \"0.17\"\nuse ndarray::prelude::*;\nuse ndlens::prelude::*;\n\
+         let __ndlens_warm = ndarray::Array2::<f64>::zeros((1, 1));\n{}",
+        lens_dir.display().to_string(),
+        content::panic_hook()
+    )
+}
+
+/// Why the engine could not start; every request that needs it is answered
+/// with this.
+#[derive(Clone, Debug)]
+pub enum StartError {
+    /// evcxr could not create its context (no cargo, no rustc, no sources
+    /// of the standard library).
+    Context(String),
+    /// The session prelude did not build: ndarray or the lens failed.
+    Prelude { lens_dir: PathBuf, message: String },
+}
+
+impl fmt::Display for StartError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StartError::Context(e) => write!(
+                f,
+                "the Rust engine could not start: {e}\n\
+                 Check that `cargo` and `rustc` are on PATH and that the standard library's \
+                 sources are installed (`rustup component add rust-src`)."
+            ),
+            StartError::Prelude { lens_dir, message } => write!(
+                f,
+                "the session prelude (ndarray and ndlens) did not load from {}: {message}\n\
+                 Reinstall the kernel with `ndlens install`.",
+                lens_dir.display()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for StartError {}
+
+/// What running some code came to.
+#[derive(Debug, Default)]
+pub struct Evaluation {
+    /// Rich output of the code's final value: mime type → content.
+    pub outputs: BTreeMap<String, String>,
+    pub failure: Option<Failure>,
+}
+
+#[derive(Debug)]
+pub enum Failure {
+    /// The code did not compile.
+    Compile(Vec<Diagnostic>),
+    /// The code panicked; the session's earlier variables are intact.
+    /// `position` is the line and column in the cell, when the panic was
+    /// raised by the cell's own code; `location` is where it was raised
+    /// otherwise (inside a library).
+    Panic { message: String, location: Option<String>, position: Option<(usize, usize)> },
+    /// The session's process stopped (interrupted, aborted, out of memory):
+    /// its variables are gone.
+    ProcessLost { interrupted: bool, lost: Vec<String>, detail: String },
+    /// evcxr refused the request (a bad `:dep`, say), or could not start.
+    Engine(String),
+}
+
+pub struct Engine {
+    context: CommandContext,
+    views: DerivedViews,
+    config: EngineConfig,
+    interrupted: Arc<AtomicBool>,
+}
+
+type Job = Box<dyn FnOnce(&mut Result<Engine, StartError>) + Send>;
+
+/// The front end's side of the engine.
+#[derive(Clone)]
+pub struct EngineHandle {
+    jobs: std::sync::mpsc::Sender<Job>,
+    process: Arc<Mutex<Option<Arc<Mutex<Child>>>>>,
+    running: Arc<AtomicBool>,
+    interrupted: Arc<AtomicBool>,
+}
+
+impl EngineHandle {
+    /// Starts the engine thread; the context is created there, in the
+    /// background.
+    pub fn start(config: EngineConfig, router: Router) -> EngineHandle {
+        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+        let process = Arc::new(Mutex::new(None));
+        let interrupted = Arc::new(AtomicBool::new(false));
+        let handle = EngineHandle {
+            jobs,
+            process: process.clone(),
+            running: Arc::new(AtomicBool::new(false)),
+            interrupted: interrupted.clone(),
+        };
+        std::thread::Builder::new()
+            .name("ndlens-engine".into())
+            .spawn(move || {
+                let mut engine = Engine::start(config, router, interrupted);
+                if let Ok(engine) = &engine {
+                    *lock(&process) = Some(engine.context.process_handle());
+                }
+                for job in queue {
+                    job(&mut engine);
+                }
+            })
+            .expect("spawning the engine thread");
+        handle
+    }
+
+    /// Runs `job` on the engine thread, after the jobs before it; the
+    /// start-up error instead when the engine could not start.
+    pub async fn run<R: Send + 'static>(
+        &self,
+        job: impl FnOnce(&mut Engine) -> R + Send + 'static,
+    ) -> Result<R, StartError> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let running = self.running.clone();
+        let job: Job = Box::new(move |engine| {
+            let result = match engine {
+                Ok(engine) => {
+                    running.store(true, Ordering::SeqCst);
+                    let result = job(engine);
+                    running.store(false, Ordering::SeqCst);
+                    Ok(result)
+                }
+                Err(e) => Err(e.clone()),
+            };
+            let _ = reply.send(result);
+        });
+        self.jobs.send(job).expect("the engine thread lives as long as the kernel");
+        answer.await.expect("the engine thread answers every job")
+    }
+
+    /// Stops the running cell by ending the session's process; `false` when
+    /// nothing was running.
+    pub fn interrupt(&self) -> bool {
+        if !self.running.load(Ordering::SeqCst) {
+            return false;
+        }
+        let process = lock(&self.process).clone();
+        match process {
+            Some(child) => {
+                self.interrupted.store(true, Ordering::SeqCst);
+                let _ = lock(&child).kill();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Ends the session's process, for shutdown.
+    pub fn kill_process(&self) {
+        if let Some(child) = lock(&self.process).clone() {
+            let _ = lock(&child).kill();
+        }
+    }
+}
+
+impl Engine {
+    fn start(config: EngineConfig, router: Router, interrupted: Arc<AtomicBool>) -> Result<Engine, StartError> {
+        let started = std::time::Instant::now();
+        let (context, outputs) = CommandContext::new().map_err(|e| StartError::Context(e.to_string()))?;
+        let context_ready = started.elapsed();
+        router.forward(outputs.stdout, outputs.stderr);
+        let mut engine = Engine { context, views: DerivedViews::default(), config, interrupted };
+        let prelude = prelude(&engine.config.lens_dir);
+        if let Err(e) = engine.context.execute(&prelude) {
+            return Err(StartError::Prelude { lens_dir: engine.config.lens_dir.clone(), message: e.to_string() });
+        }
+        eprintln!("ndlens: session ready in {:.2?} (evcxr context {:.2?})", started.elapsed(), context_ready);
+        Ok(engine)
+    }
+
+    /// The session's variables, sorted by name, then the remembered views,
+    /// without the kernel's own bindings.
+    pub fn variables(&self) -> Vec<Variable> {
+        let mut values: Vec<Variable> = self
+            .context
+            .variables_and_types()
+            .filter(|(name, _)| !name.starts_with("__ndlens"))
+            .map(|(name, ty)| Variable::Value { name: name.to_string(), ty: ty.to_string() })
+            .collect();
+        values.sort_by(|a, b| a.name().cmp(b.name()));
+        values.extend(
+            self.views.iter().map(|v| Variable::View { name: v.name.clone(), expression: v.expression.clone() }),
+        );
+        values
+    }
+
+    /// The names of the session's variables, to name what a lost process
+    /// took with it.
+    fn variable_names(&self) -> Vec<String> {
+        self.variables().iter().map(|v| v.name().to_string()).collect()
+    }
+
+    /// Runs `code`, which is `original` as typed (starting on line
+    /// `first_line` of the cell) after any rewriting by the caller.
+    pub fn eval(&mut self, original: &str, first_line: usize) -> Evaluation {
+        self.views.forget_rebound(original);
+        let rewritten = self.views.expand(original);
+        let before = self.variable_names();
+        let mut result = self.context.execute(&rewritten.code);
+        let mut rewritten = rewritten;
+        // A view that borrows its owner cannot be kept: remember it as the
+        // expression that derives it, and run the cell without keeping it.
+        if let Err(EvcxrError::CompilationErrors(errors)) = &result {
+            let borrowed = borrowed_variables(errors);
+            // Other errors may come from the same borrowing (a temporary
+            // dropped while borrowed); the retry tells whether any remain.
+            if !borrowed.is_empty() {
+                let mut views = self.views.clone();
+                if let Some(again) = views.adopt(original, &borrowed) {
+                    let retried = self.context.execute(&again.code);
+                    if retried.is_ok() {
+                        self.views = views;
+                    }
+                    result = retried;
+                    rewritten = again;
+                }
+            }
+        }
+        self.evaluation(result, original, &rewritten, first_line, before)
+    }
+
+    /// Runs code the kernel generated (a magic's), reporting compile errors
+    /// without positions: they would point into generated code.
+    pub fn eval_generated(&mut self, code: &str) -> Evaluation {
+        let rewritten = self.views.expand(code);
+        let before = self.variable_names();
+        let result = self.context.execute(&rewritten.code);
+        let mut evaluation = self.evaluation(result, code, &rewritten, 1, before);
+        match &mut evaluation.failure {
+            Some(Failure::Compile(diagnostics)) => diagnostics.iter_mut().for_each(|d| d.position = None),
+            Some(Failure::Panic { position, .. }) => *position = None,
+            _ => {}
+        }
+        evaluation
+    }
+
+    fn evaluation(
+        &mut self,
+        result: Result<evcxr::EvalOutputs, EvcxrError>,
+        original: &str,
+        rewritten: &Rewritten,
+        first_line: usize,
+        before: Vec<String>,
+    ) -> Evaluation {
+        match result {
+            Ok(outputs) => {
+                let mut outputs: BTreeMap<String, String> = outputs.content_by_mime_type.into_iter().collect();
+                let failure = outputs.remove(PANIC_MIME).map(|report| {
+                    let (location, message) = report.split_once('\n').unwrap_or(("", &report));
+                    let position = self.cell_position(location, original, rewritten, first_line);
+                    Failure::Panic {
+                        message: message.to_string(),
+                        location: (!location.is_empty() && position.is_none()).then(|| location.to_string()),
+                        position,
+                    }
+                });
+                Evaluation { outputs, failure }
+            }
+            Err(EvcxrError::CompilationErrors(errors)) => Evaluation {
+                outputs: BTreeMap::new(),
+                failure: Some(Failure::Compile(
+                    errors
+                        .iter()
+                        .filter(|e| e.level() == "error")
+                        .map(|e| Diagnostic::locate(e, original, rewritten, first_line))
+                        .collect(),
+                )),
+            },
+            Err(EvcxrError::SubprocessTerminated(detail)) => {
+                let interrupted = self.interrupted.swap(false, Ordering::SeqCst);
+                self.views.clear();
+                self.reinstall_hooks();
+                Evaluation {
+                    outputs: BTreeMap::new(),
+                    failure: Some(Failure::ProcessLost { interrupted, lost: before, detail }),
+                }
+            }
+            Err(e) => Evaluation { outputs: BTreeMap::new(), failure: Some(Failure::Engine(e.to_string())) },
+        }
+    }
+
+    /// Where in the cell a panic at `location` (`src/lib.rs:LINE:COLUMN` of
+    /// the code evcxr generated) was raised. evcxr copies each statement of
+    /// the cell into the generated source without its indentation, so the
+    /// generated line is found among the cell's trimmed lines; an ambiguous
+    /// match gives no position.
+    fn cell_position(
+        &self,
+        location: &str,
+        original: &str,
+        rewritten: &Rewritten,
+        first_line: usize,
+    ) -> Option<(usize, usize)> {
+        let mut parts = location.strip_prefix("src/lib.rs:")?.split(':');
+        let (line, column): (usize, usize) = (parts.next()?.parse().ok()?, parts.next()?.parse().ok()?);
+        let source = self.context.last_source().ok()?;
+        let generated = source.lines().nth(line.checked_sub(1)?)?;
+        let generated_indent = generated.len() - generated.trim_start().len();
+        let mut matches = rewritten.code.lines().enumerate().filter(|(_, l)| l.trim() == generated.trim());
+        let (index, cell_line) = matches.next()?;
+        if matches.next().is_some() {
+            return None;
+        }
+        let indent = cell_line.chars().take_while(|c| c.is_whitespace()).count();
+        let column = rewritten.original_column(original, index + 1, column - generated_indent + indent);
+        Some((index + first_line, column))
+    }
+
+    /// A new session process has none of the old one's runtime state: set
+    /// the panic hook again.
+    fn reinstall_hooks(&mut self) {
+        if let Err(e) = self.context.execute(&content::panic_hook()) {
+            eprintln!("ndlens: could not reinstall the panic hook after a restart: {e}");
+        }
+    }
+
+    /// Completions from rust-analyzer through evcxr: `(matches, start, end)`
+    /// in bytes.
+    pub fn complete(&mut self, code: &str, position: usize) -> (Vec<String>, usize, usize) {
+        match self.context.completions(code, position) {
+            Ok(c) => (c.completions.into_iter().map(|c| c.code).collect(), c.start_offset, c.end_offset),
+            Err(_) => (Vec::new(), position, position),
+        }
+    }
+
+    /// Documentation for what is under the cursor, as (text, HTML).
+    pub fn hover(&mut self, code: &str, position: usize) -> Option<(String, String)> {
+        match self.context.hover_at(code, position) {
+            Ok((text, html)) if !text.contains("No documentation found") => Some((text, html)),
+            _ => None,
+        }
+    }
+}
+
+/// The names evcxr would not keep because they borrow.
+fn borrowed_variables(errors: &[evcxr::CompilationError]) -> Vec<String> {
+    errors
+        .iter()
+        .filter_map(|e| {
+            let message = e.message();
+            let rest = message.strip_prefix("The variable `")?;
+            let (name, tail) = rest.split_once('`')?;
+            tail.contains("non-static lifetime").then(|| name.to_string())
+        })
+        .collect()
+}

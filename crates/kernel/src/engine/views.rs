@@ -1,0 +1,294 @@
+//! Views that outlive their cell, without extending any lifetime.
+//!
+//! evcxr keeps a cell's `let` bindings between cells only when they own
+//! their data: `let v = m.t();` borrows `m`, and evcxr refuses to keep it.
+//! The recipe is about views, so the kernel remembers such a binding as the
+//! expression that made it (`v` ↦ `m.t()`) and, in every later cell,
+//! replaces each use of `v` by `(m.t())`: the view is derived again from its
+//! owner, safely, each time it is used.
+//!
+//! The difference from NumPy, which the help and notebooks state: a view
+//! here always views the owner's *current* value. Reassign `m`, and `v`
+//! follows the new `m`; in NumPy `v` would keep the old buffer alive.
+
+use std::ops::Range;
+
+use proc_macro2::{TokenStream, TokenTree};
+use syn::{Pat, Stmt};
+
+use crate::syntax;
+
+/// A remembered view: its name and the expression that derives it, in terms
+/// of owned variables only.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DerivedView {
+    pub name: String,
+    pub expression: String,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct DerivedViews {
+    views: Vec<DerivedView>,
+}
+
+/// Code after rewriting, with the edits made, to map positions back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rewritten {
+    pub code: String,
+    edits: Vec<Edit>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Edit {
+    /// Bytes replaced, in the original code.
+    original: Range<usize>,
+    replacement: String,
+}
+
+impl Rewritten {
+    fn unchanged(code: &str) -> Rewritten {
+        Rewritten { code: code.to_string(), edits: Vec::new() }
+    }
+
+    fn apply(code: &str, mut edits: Vec<Edit>) -> Rewritten {
+        edits.sort_by_key(|e| e.original.start);
+        let mut out = String::with_capacity(code.len());
+        let mut at = 0;
+        for e in &edits {
+            out.push_str(&code[at..e.original.start]);
+            out.push_str(&e.replacement);
+            at = e.original.end;
+        }
+        out.push_str(&code[at..]);
+        Rewritten { code: out, edits }
+    }
+
+    /// The 1-based column in the original code of a 1-based (line, column)
+    /// of the rewritten code, counting characters. Edits never add or remove
+    /// line breaks, so lines stay where they were.
+    pub fn original_column(&self, original: &str, line: usize, column: usize) -> usize {
+        let line_start: usize = original.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum();
+        let line_end = original[line_start..].find('\n').map_or(original.len(), |i| line_start + i);
+        // Walk the line in the rewritten text, character by character.
+        let mut rewritten_col = 1;
+        let mut original_byte = line_start;
+        let mut edits =
+            self.edits.iter().filter(|e| e.original.start >= line_start && e.original.start < line_end).peekable();
+        while original_byte < line_end {
+            if let Some(e) = edits.peek() {
+                if e.original.start == original_byte {
+                    let width = e.replacement.chars().count();
+                    if column < rewritten_col + width {
+                        return original[line_start..original_byte].chars().count() + 1;
+                    }
+                    rewritten_col += width;
+                    original_byte = e.original.end;
+                    edits.next();
+                    continue;
+                }
+            }
+            if rewritten_col == column {
+                break;
+            }
+            let c = original[original_byte..].chars().next().expect("inside the line");
+            original_byte += c.len_utf8();
+            rewritten_col += 1;
+        }
+        original[line_start..original_byte.min(line_end)].chars().count() + 1
+    }
+}
+
+impl DerivedViews {
+    pub fn iter(&self) -> impl Iterator<Item = &DerivedView> {
+        self.views.iter()
+    }
+
+    pub fn get(&self, name: &str) -> Option<&DerivedView> {
+        self.views.iter().find(|v| v.name == name)
+    }
+
+    pub fn clear(&mut self) {
+        self.views.clear();
+    }
+
+    /// Forgets views that `code` binds anew at its top level: the user's
+    /// new `let v = ...` replaces the remembered one.
+    pub fn forget_rebound(&mut self, code: &str) {
+        let bound = top_level_lets(code).into_iter().map(|l| l.name).collect::<Vec<_>>();
+        self.views.retain(|v| !bound.contains(&v.name));
+    }
+
+    /// `code` with each use of a remembered view replaced by its expression.
+    pub fn expand(&self, code: &str) -> Rewritten {
+        if self.views.is_empty() {
+            return Rewritten::unchanged(code);
+        }
+        let Ok(tokens) = syntax::lexes(code) else {
+            return Rewritten::unchanged(code);
+        };
+        let mut edits = Vec::new();
+        self.collect_uses(tokens, &mut edits);
+        Rewritten::apply(code, edits)
+    }
+
+    fn collect_uses(&self, tokens: TokenStream, edits: &mut Vec<Edit>) {
+        let trees: Vec<TokenTree> = tokens.into_iter().collect();
+        for (i, tree) in trees.iter().enumerate() {
+            match tree {
+                TokenTree::Group(group) => self.collect_uses(group.stream(), edits),
+                TokenTree::Ident(ident) => {
+                    let Some(view) = self.get(&ident.to_string()) else { continue };
+                    let previous = i.checked_sub(1).map(|p| &trees[p]);
+                    let next = trees.get(i + 1);
+                    let after_dot_or_path =
+                        matches!(previous, Some(TokenTree::Punct(p)) if p.as_char() == '.' || p.as_char() == ':');
+                    let binds = matches!(previous, Some(TokenTree::Ident(k)) if ["let", "mut", "ref", "fn", "struct", "enum", "mod", "use", "type"].contains(&k.to_string().as_str()));
+                    let path_or_macro = matches!(next, Some(TokenTree::Punct(p)) if (p.as_char() == ':' && p.spacing() == proc_macro2::Spacing::Joint) || p.as_char() == '!');
+                    if after_dot_or_path || binds || path_or_macro {
+                        continue;
+                    }
+                    edits.push(Edit {
+                        original: ident.span().byte_range(),
+                        replacement: format!("({})", view.expression),
+                    });
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// After evcxr refused to keep `names` (they borrow), remembers each
+    /// one's `let` as a derived view and returns the cell without those
+    /// statements, with later uses expanded. `None` when some name was not
+    /// bound by a plain `let NAME = EXPR;` at the top of the cell.
+    pub fn adopt(&mut self, code: &str, names: &[String]) -> Option<Rewritten> {
+        let lets = top_level_lets(code);
+        let mut adopted = Vec::new();
+        for name in names {
+            let found = lets.iter().rev().find(|l| &l.name == name)?;
+            adopted.push(found.clone());
+        }
+        // Each view's expression may use views remembered before it.
+        let mut edits = Vec::new();
+        for l in &adopted {
+            let expression = self.expand(&code[l.init.clone()]).code;
+            self.views.retain(|v| v.name != l.name);
+            self.views.push(DerivedView { name: l.name.clone(), expression: expression.trim().to_string() });
+            // Blank the statement, keeping line breaks so lines stay put.
+            let blank: String = code[l.statement.clone()].chars().map(|c| if c == '\n' { '\n' } else { ' ' }).collect();
+            edits.push(Edit { original: l.statement.clone(), replacement: blank });
+        }
+        let mut uses = Vec::new();
+        if let Ok(tokens) = syntax::lexes(code) {
+            self.collect_uses(tokens, &mut uses);
+        }
+        // Uses inside the blanked statements vanish with them.
+        uses.retain(|u| {
+            !edits.iter().any(|e| e.original.start <= u.original.start && u.original.end <= e.original.end)
+        });
+        edits.extend(uses);
+        Some(Rewritten::apply(code, edits))
+    }
+}
+
+#[derive(Clone, Debug)]
+struct TopLevelLet {
+    name: String,
+    statement: Range<usize>,
+    init: Range<usize>,
+}
+
+/// `let NAME = EXPR;` statements at the top of `code`, with byte ranges.
+fn top_level_lets(code: &str) -> Vec<TopLevelLet> {
+    let Ok(block) = syntax::statements(code) else {
+        return Vec::new();
+    };
+    let mut lets = Vec::new();
+    for stmt in &block.stmts {
+        let Stmt::Local(local) = stmt else { continue };
+        let ident = match &local.pat {
+            Pat::Ident(p) => &p.ident,
+            Pat::Type(t) => match &*t.pat {
+                Pat::Ident(p) => &p.ident,
+                _ => continue,
+            },
+            _ => continue,
+        };
+        let Some(init) = &local.init else { continue };
+        if init.diverge.is_some() {
+            continue;
+        }
+        let start = local.let_token.span.byte_range().start;
+        let end = local.semi_token.span.byte_range().end;
+        lets.push(TopLevelLet {
+            name: ident.to_string(),
+            statement: syntax::in_statements(start..end),
+            init: syntax::in_statements(syntax::byte_range(&init.expr)),
+        });
+    }
+    lets
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn adopted(code: &str, names: &[&str]) -> (DerivedViews, Rewritten) {
+        let mut views = DerivedViews::default();
+        let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+        let rewritten = views.adopt(code, &names).expect("the lets are found");
+        (views, rewritten)
+    }
+
+    #[test]
+    fn a_borrowing_let_is_remembered_and_removed() {
+        let (views, rewritten) = adopted("let v = m.t();\nv.len()", &["v"]);
+        assert_eq!(views.get("v").unwrap().expression, "m.t()");
+        assert_eq!(rewritten.code, "              \n(m.t()).len()");
+    }
+
+    #[test]
+    fn later_cells_derive_the_view_again() {
+        let (views, _) = adopted("let v = m.t();", &["v"]);
+        let r = views.expand("%layout m, v");
+        assert_eq!(r.code, "%layout m, (m.t())");
+        // Fields, methods, paths, macros and new bindings are not uses.
+        assert_eq!(views.expand("x.v + v::C + v!() + w(v)").code, "x.v + v::C + v!() + w((m.t()))");
+        assert_eq!(views.expand("let v = 3;").code, "let v = 3;");
+        assert_eq!(views.expand("{ [v] }").code, "{ [(m.t())] }");
+    }
+
+    #[test]
+    fn views_of_views_are_expanded_down_to_owners() {
+        let (mut views, _) = adopted("let v = m.t();", &["v"]);
+        let names = vec!["w".to_string()];
+        views.adopt("let w = v.row(0);", &names).unwrap();
+        assert_eq!(views.get("w").unwrap().expression, "(m.t()).row(0)");
+    }
+
+    #[test]
+    fn rebinding_forgets() {
+        let (mut views, _) = adopted("let v = m.t();", &["v"]);
+        views.forget_rebound("let v = Array1::<f64>::zeros(3);");
+        assert!(views.get("v").is_none());
+    }
+
+    #[test]
+    fn columns_map_back_through_edits() {
+        let (views, _) = adopted("let v = m.t();", &["v"]);
+        let original = "let x = v.foo() + bar;";
+        let r = views.expand(original);
+        assert_eq!(r.code, "let x = (m.t()).foo() + bar;");
+        // `bar` is at column 25 rewritten and 19 originally.
+        assert_eq!(r.original_column(original, 1, 25), 19);
+        // Inside the replacement maps to the start of `v`.
+        assert_eq!(r.original_column(original, 1, 11), 9);
+        assert_eq!(r.original_column(original, 1, 3), 3);
+    }
+
+    #[test]
+    fn a_let_that_is_not_plain_is_not_adopted() {
+        let mut views = DerivedViews::default();
+        assert!(views.adopt("let (a, b) = (m.t(), 1);", &["a".into()]).is_none());
+    }
+}

@@ -1,0 +1,61 @@
+//! `%layout A[, B ...]`: the memory-layout diagram of one or more arrays,
+//! each labelled with its expression.
+
+use super::{args, Expression, Invocation, Magic, MagicError, Usage, ARGUMENTS};
+use crate::engine::output::Router;
+use crate::engine::Engine;
+use crate::outcome::CellOutcome;
+
+pub struct Layout;
+
+static USAGE: Usage = Usage {
+    name: "%layout",
+    synopsis: "%layout A[, B ...]",
+    help: "the memory-layout diagram of one or more arrays",
+};
+
+impl Magic for Layout {
+    fn usages(&self) -> &'static [Usage] {
+        std::slice::from_ref(&USAGE)
+    }
+
+    fn parse(&self, usage: &'static Usage, args: &str, _body: &str) -> Result<Box<dyn Invocation>, MagicError> {
+        let arrays = args::expressions(usage, args)?;
+        if arrays.is_empty() {
+            return Err(usage.error("which arrays? It needs at least one expression"));
+        }
+        Ok(Box::new(LayoutOf { arrays }))
+    }
+}
+
+#[derive(Debug)]
+struct LayoutOf {
+    arrays: Vec<Expression>,
+}
+
+impl LayoutOf {
+    fn code(&self) -> String {
+        let mut code = String::from("ndlens::Diagram::new()");
+        for e in &self.arrays {
+            code.push_str(&format!("\n    .add({}, &({}))", e.literal(), e.source));
+        }
+        code
+    }
+}
+
+impl Invocation for LayoutOf {
+    fn run(&self, engine: &mut Engine, _show: &Router) -> CellOutcome {
+        USAGE.run(engine, ARGUMENTS, &self.code())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_array_is_added_under_its_expression() {
+        let call = LayoutOf { arrays: vec![Expression::new("m"), Expression::new("m.t()")] };
+        assert_eq!(call.code(), "ndlens::Diagram::new()\n    .add(\"m\", &(m))\n    .add(\"m.t()\", &(m.t()))");
+    }
+}

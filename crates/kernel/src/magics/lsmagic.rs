@@ -1,0 +1,61 @@
+//! `%lsmagic`: every magic, with its synopsis and help, read from the table.
+
+use super::{usages, Invocation, Magic, MagicError, Usage};
+use crate::engine::output::Router;
+use crate::engine::Engine;
+use crate::outcome::CellOutcome;
+
+pub struct Lsmagic;
+
+static USAGE: Usage = Usage { name: "%lsmagic", synopsis: "%lsmagic", help: "this list" };
+
+impl Magic for Lsmagic {
+    fn usages(&self) -> &'static [Usage] {
+        std::slice::from_ref(&USAGE)
+    }
+
+    fn parse(&self, usage: &'static Usage, args: &str, _body: &str) -> Result<Box<dyn Invocation>, MagicError> {
+        if !args.trim().is_empty() {
+            return Err(usage.error("takes no arguments"));
+        }
+        Ok(Box::new(LsmagicCall))
+    }
+}
+
+#[derive(Debug)]
+struct LsmagicCall;
+
+impl Invocation for LsmagicCall {
+    fn run(&self, _engine: &mut Engine, _show: &Router) -> CellOutcome {
+        CellOutcome::text(listing())
+    }
+}
+
+/// The text `%lsmagic` prints.
+fn listing() -> String {
+    let width = usages().map(|(_, u)| u.synopsis.len()).max().unwrap_or(0);
+    let mut out = String::from("Magics (arguments are Rust expressions over the session's variables):\n");
+    for (_, usage) in usages() {
+        out.push_str(&format!("  {:<width$}  {}\n", usage.synopsis, usage.help));
+    }
+    out.push_str(
+        "\nevcxr's own commands (:dep, :vars, :opt, :clear, :help ...) work as in evcxr.\n\
+         Views across cells: `let v = m.t();` is remembered as `m.t()` and re-derived from `m`\n\
+         each time `v` is used, so `v` always views the current `m`. In NumPy a view keeps\n\
+         the old buffer alive when its owner is reassigned; here it follows the new owner.\n",
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_form_is_listed_with_its_synopsis() {
+        let text = listing();
+        assert!(text.contains("%timeit [-n N] [-r R] [-q] [-o] STATEMENT"));
+        assert!(text.contains("%%time "));
+        assert!(super::super::tests::only_magic("%whos x").is_err());
+    }
+}

@@ -1,0 +1,108 @@
+//! `ndlens`: a Jupyter kernel for Rust with ndarray and the ndlens lens
+//! loaded in every session.
+//!
+//! `ndlens install` puts the kernel where Jupyter finds it; Jupyter then runs
+//! `ndlens kernel --connection-file FILE` for each notebook. The same binary
+//! also serves as evcxr's session process, which is why `main` hands over
+//! to evcxr's runtime hook before anything else.
+
+mod cell;
+mod engine;
+mod install;
+mod magics;
+mod outcome;
+mod protocol;
+mod syntax;
+mod sync;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+
+/// The version with the build id: a hash of the sources this binary was
+/// built from (see `build.rs`).
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (build ", env!("NDLENS_BUILD_ID"), ")");
+
+#[derive(Parser)]
+#[command(name = "ndlens", version = VERSION, about = "A Rust Jupyter kernel for exploring how strided arrays live in memory")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Install the kernel where Jupyter finds it, and build the session
+    /// libraries so that the first cell of a notebook starts fast.
+    Install {
+        #[command(flatten)]
+        place: install::Place,
+        /// Skip building ndarray and ndlens for sessions now (the first
+        /// session then builds them, which takes a minute).
+        #[arg(long)]
+        no_warm: bool,
+    },
+    /// Remove the kernel installed with the same place flags.
+    Uninstall {
+        #[command(flatten)]
+        place: install::Place,
+    },
+    /// Run the kernel (Jupyter does this, with a connection file).
+    Kernel(KernelArgs),
+}
+
+#[derive(Args)]
+struct KernelArgs {
+    /// The connection file Jupyter writes for the kernel.
+    #[arg(long, short = 'f')]
+    connection_file: PathBuf,
+    /// The ndlens library to load in sessions (default: the installed copy).
+    #[arg(long)]
+    lens: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    // In evcxr's session process and rustc wrapper, this never returns.
+    evcxr::runtime_hook();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Install { place, no_warm } => install::install(&place, !no_warm),
+        Command::Uninstall { place } => install::uninstall(&place),
+        Command::Kernel(args) => run_kernel(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ndlens: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_kernel(args: KernelArgs) -> Result<()> {
+    let text = std::fs::read_to_string(&args.connection_file)
+        .with_context(|| format!("reading the connection file {}", args.connection_file.display()))?;
+    let info: jupyter_protocol::ConnectionInfo = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a Jupyter connection file", args.connection_file.display()))?;
+    let lens_dir = match args.lens {
+        Some(dir) => dir,
+        None => install::lens_dir()?,
+    };
+    // Set before any thread starts: evcxr reads it when the context is made.
+    let slot = engine::slots::acquire(&engine::slots::sessions_root()?)?;
+    std::env::set_var("EVCXR_TMPDIR", &slot.dir);
+    engine::slots::expose_rust_libraries()?;
+
+    let router = engine::output::Router::default();
+    let engine = engine::EngineHandle::start(engine::EngineConfig { lens_dir }, router.clone());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let served = runtime.block_on(protocol::serve(info, engine, router));
+    drop(slot);
+    served
+}

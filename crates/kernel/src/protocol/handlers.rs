@@ -1,0 +1,282 @@
+//! One handler per request type.
+
+use std::collections::BTreeMap;
+
+use jupyter_protocol::{
+    CodeMirrorMode, CommInfoReply, CompleteReply, DisplayData, ErrorOutput, ExecuteInput, ExecuteReply, ExecuteRequest,
+    ExecuteResult, ExecutionCount, HelpLink, HistoryEntry, HistoryReply, InspectReply, InterruptReply, IsCompleteReply,
+    IsCompleteReplyStatus, JupyterMessage, JupyterMessageContent, KernelInfoReply, LanguageInfo, Media, ReplyError,
+    ReplyStatus, ShutdownReply, Stdio, StreamContent,
+};
+
+use super::Kernel;
+use crate::cell::{self, Completeness};
+use crate::engine::output::Event;
+use crate::outcome::{CellOutcome, ErrorReport};
+
+/// What the kernel remembers between requests.
+#[derive(Default)]
+pub struct SessionState {
+    execution_count: usize,
+    history: Vec<String>,
+}
+
+/// The shell channel's dispatch table.
+pub async fn shell(kernel: &Kernel, request: &JupyterMessage) -> Option<JupyterMessage> {
+    let content: JupyterMessageContent = match &request.content {
+        JupyterMessageContent::KernelInfoRequest(_) => kernel_info().into(),
+        JupyterMessageContent::ExecuteRequest(r) => execute(kernel, request, r).await.into(),
+        JupyterMessageContent::IsCompleteRequest(r) => is_complete(&r.code).into(),
+        JupyterMessageContent::CompleteRequest(r) => complete(kernel, &r.code, r.cursor_pos).await.into(),
+        JupyterMessageContent::InspectRequest(r) => inspect(kernel, &r.code, r.cursor_pos).await.into(),
+        JupyterMessageContent::HistoryRequest(_) => history(kernel).await.into(),
+        JupyterMessageContent::CommInfoRequest(_) => {
+            CommInfoReply { status: ReplyStatus::Ok, comms: Default::default(), error: None }.into()
+        }
+        JupyterMessageContent::ShutdownRequest(r) => {
+            ShutdownReply { restart: r.restart, status: ReplyStatus::Ok, error: None }.into()
+        }
+        other => {
+            eprintln!("ndlens: no handler for shell message {}", other.message_type());
+            return None;
+        }
+    };
+    Some(JupyterMessage::new(content, Some(request)))
+}
+
+/// The control channel's dispatch table.
+pub async fn control(kernel: &Kernel, request: &JupyterMessage) -> Option<JupyterMessage> {
+    let content: JupyterMessageContent = match &request.content {
+        JupyterMessageContent::InterruptRequest(_) => {
+            kernel.engine.interrupt();
+            InterruptReply { status: ReplyStatus::Ok, error: None }.into()
+        }
+        JupyterMessageContent::ShutdownRequest(r) => {
+            ShutdownReply { restart: r.restart, status: ReplyStatus::Ok, error: None }.into()
+        }
+        JupyterMessageContent::KernelInfoRequest(_) => kernel_info().into(),
+        other => {
+            eprintln!("ndlens: no handler for control message {}", other.message_type());
+            return None;
+        }
+    };
+    Some(JupyterMessage::new(content, Some(request)))
+}
+
+/// Ends the kernel after a shutdown reply: the session's process first.
+pub async fn exit(kernel: &Kernel) -> ! {
+    kernel.engine.kill_process();
+    // The sockets write from their own tasks: give the reply and the last
+    // status time to leave before the process ends.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    std::process::exit(0)
+}
+
+fn kernel_info() -> KernelInfoReply {
+    KernelInfoReply {
+        status: ReplyStatus::Ok,
+        protocol_version: "5.3".into(),
+        implementation: "ndlens".into(),
+        implementation_version: env!("CARGO_PKG_VERSION").into(),
+        language_info: LanguageInfo {
+            name: "rust".into(),
+            version: rust_version().into(),
+            mimetype: Some("text/rust".into()),
+            file_extension: Some(".rs".into()),
+            pygments_lexer: Some("rust".into()),
+            codemirror_mode: Some(CodeMirrorMode::Simple("rust".into())),
+            nbconvert_exporter: Some("rust".into()),
+        },
+        banner: format!(
+            "ndlens {}: Rust cells on evcxr, with ndarray and ndlens loaded. %lsmagic lists the magics.",
+            crate::VERSION
+        ),
+        help_links: vec![
+            HelpLink { text: "ndarray".into(), url: "https://docs.rs/ndarray/0.17".into() },
+            HelpLink { text: "evcxr".into(), url: "https://github.com/evcxr/evcxr".into() },
+        ],
+        debugger: false,
+        error: None,
+    }
+}
+
+/// The version of the `rustc` that compiles cells, asked once.
+fn rust_version() -> &'static str {
+    static VERSION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    VERSION.get_or_init(|| {
+        std::process::Command::new("rustc")
+            .arg("--version")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+            .and_then(|v| v.split_whitespace().nth(1).map(str::to_string))
+            .unwrap_or_default()
+    })
+}
+
+fn media(map: BTreeMap<String, String>) -> Media {
+    // Media reads the wire form: a map from mime type to content.
+    serde_json::from_value(serde_json::to_value(map).expect("strings serialise")).unwrap_or_default()
+}
+
+async fn execute(kernel: &Kernel, request: &JupyterMessage, r: &ExecuteRequest) -> ExecuteReply {
+    let count = {
+        let mut state = kernel.state.lock().await;
+        if !r.silent && r.store_history {
+            state.execution_count += 1;
+            state.history.push(r.code.clone());
+        }
+        state.execution_count
+    };
+    let count = ExecutionCount::new(count);
+    if !r.silent {
+        kernel.iopub.publish(ExecuteInput { code: r.code.clone(), execution_count: count }, request);
+    }
+
+    // Output printed while the cell runs is published as it comes.
+    let (sink, mut events) = tokio::sync::mpsc::unbounded_channel::<Event>();
+    let iopub = kernel.iopub.clone();
+    let parent = request.clone();
+    let silent = r.silent;
+    let publisher = tokio::spawn(async move {
+        while let Some(event) = events.recv().await {
+            if silent {
+                continue;
+            }
+            match event {
+                Event::Stdout(text) => iopub.publish(StreamContent { name: Stdio::Stdout, text }, &parent),
+                Event::Stderr(text) => iopub.publish(StreamContent { name: Stdio::Stderr, text }, &parent),
+                Event::Display(data) => iopub.publish(DisplayData::new(media(data)), &parent),
+            }
+        }
+    });
+
+    kernel.router.set(Some(sink.clone()));
+    let router = kernel.router.clone();
+    let code = r.code.clone();
+    let finished = router.clone();
+    let outcome = kernel
+        .engine
+        .run(move |engine| cell::run(engine, &code, &router))
+        .await
+        .unwrap_or_else(|e| CellOutcome::error(ErrorReport::new("EngineError", e.to_string(), Vec::new())));
+    finished.set(None);
+    drop(sink);
+    let _ = publisher.await;
+
+    match outcome.error {
+        None => {
+            if let (Some(result), false) = (outcome.result, r.silent) {
+                kernel.iopub.publish(ExecuteResult::new(count, media(result)), request);
+            }
+            ExecuteReply {
+                status: ReplyStatus::Ok,
+                execution_count: count,
+                payload: Vec::new(),
+                user_expressions: None,
+                error: None,
+            }
+        }
+        Some(e) => {
+            if !r.silent {
+                kernel.iopub.publish(
+                    ErrorOutput { ename: e.ename.clone(), evalue: e.evalue.clone(), traceback: e.traceback.clone() },
+                    request,
+                );
+            }
+            ExecuteReply {
+                status: ReplyStatus::Error,
+                execution_count: count,
+                payload: Vec::new(),
+                user_expressions: None,
+                error: Some(Box::new(ReplyError { ename: e.ename, evalue: e.evalue, traceback: e.traceback })),
+            }
+        }
+    }
+}
+
+/// The reply to an execute request skipped after an earlier cell failed.
+pub async fn aborted(kernel: &Kernel, request: &JupyterMessage) -> JupyterMessage {
+    let count = ExecutionCount::new(kernel.state.lock().await.execution_count);
+    let reply = ExecuteReply {
+        status: ReplyStatus::Aborted,
+        execution_count: count,
+        payload: Vec::new(),
+        user_expressions: None,
+        error: None,
+    };
+    JupyterMessage::new(reply, Some(request))
+}
+
+/// Whether the code could run as it is, or the front end should wait for
+/// more lines.
+fn is_complete(code: &str) -> IsCompleteReply {
+    match cell::completeness(code) {
+        Completeness::Complete => IsCompleteReply::new(IsCompleteReplyStatus::Complete, String::new()),
+        Completeness::Incomplete => IsCompleteReply::new(IsCompleteReplyStatus::Incomplete, "    ".into()),
+        Completeness::Invalid => IsCompleteReply::new(IsCompleteReplyStatus::Invalid, String::new()),
+    }
+}
+
+/// Converts a cursor position in characters to bytes.
+fn byte_offset(code: &str, chars: usize) -> usize {
+    code.char_indices().nth(chars).map_or(code.len(), |(i, _)| i)
+}
+
+fn char_offset(code: &str, bytes: usize) -> usize {
+    code[..bytes.min(code.len())].chars().count()
+}
+
+async fn complete(kernel: &Kernel, code: &str, cursor_chars: usize) -> CompleteReply {
+    let cursor = byte_offset(code, cursor_chars);
+    let (matches, start, end) = match cell::complete_magic(code, cursor) {
+        Some(found) => found,
+        None => {
+            let owned = code.to_string();
+            kernel
+                .engine
+                .run(move |engine| cell::complete_rust(engine, &owned, cursor))
+                .await
+                .unwrap_or((Vec::new(), cursor, cursor))
+        }
+    };
+    CompleteReply {
+        matches,
+        cursor_start: char_offset(code, start),
+        cursor_end: char_offset(code, end),
+        metadata: Default::default(),
+        status: ReplyStatus::Ok,
+        error: None,
+    }
+}
+
+async fn inspect(kernel: &Kernel, code: &str, cursor_chars: usize) -> InspectReply {
+    let cursor = byte_offset(code, cursor_chars);
+    let owned = code.to_string();
+    let found = kernel.engine.run(move |engine| cell::inspect(engine, &owned, cursor)).await.ok().flatten();
+    InspectReply {
+        found: found.is_some(),
+        data: found.map(media).unwrap_or_default(),
+        metadata: Default::default(),
+        status: ReplyStatus::Ok,
+        error: None,
+    }
+}
+
+async fn history(kernel: &Kernel) -> HistoryReply {
+    let state = kernel.state.lock().await;
+    let history =
+        state.history.iter().enumerate().map(|(i, code)| HistoryEntry::Input(0, i + 1, code.clone())).collect();
+    HistoryReply { history, status: ReplyStatus::Ok, error: None }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_convert_between_characters_and_bytes() {
+        assert_eq!(byte_offset("µs x", 3), 4);
+        assert_eq!(char_offset("µs x", 4), 3);
+    }
+}

@@ -1,0 +1,266 @@
+//! NumPy's view-or-copy operations, with NumPy's rules for when they copy.
+//!
+//! Each function returns a [`CowArray`] where NumPy may return either a view
+//! or a copy, so that `is_view()` answers the recipe's question directly.
+
+use std::fmt;
+
+use ndarray::{Array, Array1, ArrayBase, ArrayView, Axis, CowArray, Data, Dimension, Ix1, IxDyn, ShapeBuilder};
+
+use crate::layout::{layout, tuple};
+
+/// `a.ravel()` in NumPy (C order): a view when `a` is C-contiguous, a copy
+/// in row-major order otherwise.
+///
+/// NumPy's `ravel` copies a strided 1-D slice such as `x[::2]`, even though
+/// `reshape(-1)` of the same slice is a view; this function does the same.
+///
+/// ```
+/// use ndarray::prelude::*;
+///
+/// let a = Array2::<f64>::zeros((100, 100));
+/// assert!(ndlens::ravel(&a).is_view());
+/// assert!(!ndlens::ravel(a.t()).is_view());
+/// ```
+pub fn ravel<'a, A, D>(a: impl Into<ArrayView<'a, A, D>>) -> CowArray<'a, A, Ix1>
+where
+    A: Clone + 'a,
+    D: Dimension,
+{
+    let a = a.into();
+    let len = a.len();
+    if layout(&a).c_contiguous {
+        // A C-contiguous array is one run of `len` elements in row-major
+        // order, which ndarray reshapes as a view.
+        if let Ok(view) = a.clone().into_shape_with_order(len) {
+            return CowArray::from(view);
+        }
+    }
+    CowArray::from(flatten(&a))
+}
+
+/// `a.flatten()` in NumPy: always a new, row-major copy.
+///
+/// ```
+/// use ndarray::prelude::*;
+///
+/// let a = array![[1, 2], [3, 4]];
+/// assert_eq!(ndlens::flatten(&a.t()), array![1, 3, 2, 4]);
+/// ```
+pub fn flatten<A, S, D>(a: &ArrayBase<S, D>) -> Array1<A>
+where
+    A: Clone,
+    S: Data<Elem = A>,
+    D: Dimension,
+{
+    a.iter().cloned().collect()
+}
+
+/// Why [`reshape`] could not give the shape asked for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReshapeError {
+    from: Vec<usize>,
+    to: Vec<isize>,
+    reason: String,
+}
+
+impl fmt::Display for ReshapeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cannot reshape an array of shape {} into shape {}: {}", tuple(&self.from), tuple(&self.to), self.reason)
+    }
+}
+
+impl std::error::Error for ReshapeError {}
+
+/// `a.reshape(shape)` in NumPy (C order): a view exactly when NumPy's
+/// reshape returns one, else a row-major copy. One entry of `shape` may be
+/// `-1`, to be inferred from the others.
+///
+/// ```
+/// use ndarray::prelude::*;
+///
+/// let a = Array2::<f64>::zeros((100, 100));
+/// let b = ndlens::reshape(&a, &[1, -1]).unwrap();
+/// assert!(b.is_view() && b.shape() == &[1, 10000]);
+/// assert!(!ndlens::reshape(a.t(), &[1, -1]).unwrap().is_view());
+///
+/// let err = ndlens::reshape(&a, &[3, -1]).unwrap_err();
+/// assert_eq!(
+///     err.to_string(),
+///     "cannot reshape an array of shape (100, 100) into shape (3, -1): \
+///      10000 elements are not a multiple of 3, the product of the other dimensions"
+/// );
+/// ```
+pub fn reshape<'a, A, D>(
+    a: impl Into<ArrayView<'a, A, D>>,
+    shape: &[isize],
+) -> Result<CowArray<'a, A, IxDyn>, ReshapeError>
+where
+    A: Clone + 'a,
+    D: Dimension,
+{
+    let a = a.into();
+    let error = |reason: String| ReshapeError { from: a.shape().to_vec(), to: shape.to_vec(), reason };
+    let dims = infer_shape(a.len(), shape).map_err(error)?;
+    match a.to_shape(IxDyn(&dims)) {
+        // `to_shape` borrows `a`, a local view; re-derive the view from the
+        // original data so that it lives as long as the input does.
+        Ok(reshaped) if reshaped.is_view() => {
+            // SAFETY: `reshaped` views elements of `a`, whose borrow lives for 'a.
+            let view = unsafe { view_like(&reshaped) };
+            Ok(CowArray::from(view))
+        }
+        Ok(copy) => Ok(CowArray::from(copy.into_owned())),
+        Err(e) => Err(error(e.to_string())),
+    }
+}
+
+/// A view of the elements `v` sees, with `v`'s shape and strides, for any
+/// lifetime the caller can vouch for.
+///
+/// # Safety
+/// The elements `v` sees must stay alive and unmutated for `'a`.
+unsafe fn view_like<'a, A>(v: &CowArray<'_, A, IxDyn>) -> ArrayView<'a, A, IxDyn> {
+    // `from_shape_ptr` takes non-negative strides only: start from the
+    // lowest element, then reverse the axes that ran backwards.
+    let mut ptr = v.as_ptr();
+    let mut strides = Vec::with_capacity(v.ndim());
+    for (&len, &stride) in v.shape().iter().zip(v.strides()) {
+        if stride < 0 && len > 0 {
+            ptr = ptr.offset(stride * (len as isize - 1));
+        }
+        strides.push(stride.unsigned_abs());
+    }
+    let mut view = ArrayView::from_shape_ptr(IxDyn(v.shape()).strides(IxDyn(&strides)), ptr);
+    for (axis, &stride) in v.strides().iter().enumerate() {
+        if stride < 0 {
+            view.invert_axis(Axis(axis));
+        }
+    }
+    view
+}
+
+/// Resolves a NumPy-style shape with at most one `-1` for `len` elements.
+fn infer_shape(len: usize, shape: &[isize]) -> Result<Vec<usize>, String> {
+    let mut inferred = None;
+    let mut known: usize = 1;
+    for (axis, &n) in shape.iter().enumerate() {
+        match n {
+            -1 if inferred.is_some() => return Err("only one dimension can be -1".into()),
+            -1 => inferred = Some(axis),
+            n if n < 0 => return Err("dimensions must be non-negative, or -1 to infer one".into()),
+            n => known = known.checked_mul(n as usize).ok_or("the shape has too many elements")?,
+        }
+    }
+    let mut dims: Vec<usize> = shape.iter().map(|&n| n.max(0) as usize).collect();
+    match inferred {
+        Some(_) if known == 0 => Err("an axis of length 0 leaves -1 undetermined".into()),
+        Some(_) if !len.is_multiple_of(known) => {
+            Err(format!("{len} elements are not a multiple of {known}, the product of the other dimensions"))
+        }
+        Some(axis) => {
+            dims[axis] = len / known;
+            Ok(dims)
+        }
+        None if known != len => Err(format!("{len} elements cannot fill {known} places")),
+        None => Ok(dims),
+    }
+}
+
+/// `numpy.tile(a, reps)`: `a` repeated `reps[i]` times along each axis, as a
+/// new array.
+///
+/// As in NumPy, when `reps` is longer than `a.ndim()` the array is promoted by
+/// prepending unit axes, and when it is shorter `reps` is padded with leading
+/// ones. A zero in `reps` gives an empty axis.
+///
+/// ```
+/// use ndarray::prelude::*;
+///
+/// let a = array![0, 1, 2];
+/// let t = ndlens::tile(&a, &[2, 2]);
+/// assert_eq!(t, array![[0, 1, 2, 0, 1, 2], [0, 1, 2, 0, 1, 2]].into_dyn());
+/// assert_eq!(ndlens::tile(&a, &[0]).shape(), &[0]);
+/// ```
+pub fn tile<A, S, D>(a: &ArrayBase<S, D>, reps: &[usize]) -> Array<A, IxDyn>
+where
+    A: Clone,
+    S: Data<Elem = A>,
+    D: Dimension,
+{
+    let ndim = a.ndim().max(reps.len());
+    let mut shape = vec![1; ndim - a.ndim()];
+    shape.extend_from_slice(a.shape());
+    let mut full_reps = vec![1; ndim - reps.len()];
+    full_reps.extend_from_slice(reps);
+
+    let mut tiled = a.view().into_dyn().into_shape_with_order(shape).expect("unit axes only").to_owned();
+    for (axis, &r) in full_reps.iter().enumerate() {
+        if r == 1 {
+            continue;
+        }
+        let copies = vec![tiled.view(); r];
+        tiled = if r == 0 {
+            let mut empty_shape = tiled.shape().to_vec();
+            empty_shape[axis] = 0;
+            Array::from_shape_vec(IxDyn(&empty_shape), Vec::new()).expect("empty shape")
+        } else {
+            ndarray::concatenate(Axis(axis), &copies).expect("equal shapes")
+        };
+    }
+    tiled
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{aid, shares_memory};
+    use ndarray::prelude::*;
+
+    #[test]
+    fn the_recipes_reshapes() {
+        let a = Array2::<f64>::zeros((100, 100));
+        let b = reshape(&a, &[1, -1]).unwrap();
+        assert_eq!(aid(&b), aid(&a));
+        let c = reshape(a.t(), &[1, -1]).unwrap();
+        assert_ne!(aid(&c), aid(&a));
+        assert!(!shares_memory(&c, &a));
+    }
+
+    #[test]
+    fn the_recipes_flatten_and_ravel() {
+        let a = Array2::<f64>::zeros((100, 100));
+        assert_ne!(aid(&flatten(&a)), aid(&a));
+        assert_eq!(aid(&ravel(&a)), aid(&a));
+    }
+
+    #[test]
+    fn ravel_copies_a_stepped_vector_like_numpy() {
+        let x = Array1::<i32>::from_iter(0..10);
+        let stepped = x.slice(s![..;2]);
+        assert!(!ravel(stepped.view()).is_view());
+        assert!(reshape(&stepped, &[-1]).unwrap().is_view());
+        assert_eq!(ravel(stepped.view()).to_vec(), vec![0, 2, 4, 6, 8]);
+    }
+
+    #[test]
+    fn reshape_errors_name_both_shapes() {
+        let a = Array1::<u8>::zeros(6);
+        let msg = |s: &[isize]| reshape(&a, s).unwrap_err().to_string();
+        assert_eq!(msg(&[4]), "cannot reshape an array of shape (6,) into shape (4,): 6 elements cannot fill 4 places");
+        assert!(msg(&[-1, -1]).contains("only one dimension can be -1"));
+        assert!(msg(&[0, -1]).contains("(6,) into shape (0, -1)"));
+        assert!(msg(&[-2, 3]).contains("non-negative"));
+    }
+
+    #[test]
+    fn tile_follows_numpy() {
+        let a = array![[1, 2], [3, 4]];
+        assert_eq!(tile(&a, &[2]), array![[1, 2, 1, 2], [3, 4, 3, 4]].into_dyn());
+        assert_eq!(tile(&a, &[2, 1, 1]).shape(), &[2, 2, 2]);
+        assert_eq!(tile(&a, &[1, 0]).shape(), &[2, 0]);
+        assert_eq!(tile(&a, &[]), a.clone().into_dyn());
+        let zero_d = arr0(7);
+        assert_eq!(tile(&zero_d, &[3]), array![7, 7, 7].into_dyn());
+    }
+}
