@@ -2,8 +2,8 @@
 
 Thousands of random view pairs over one buffer are put to NumPy and to the
 `lens_oracle` example; `shares_memory`, `may_share_memory`, byte strides,
-contiguity flags, and whether `ravel` and `reshape` give views must agree on
-every one.
+contiguity flags, whether `ravel` and `reshape` give views, and `tile`'s
+shape, values and C-contiguity must agree on every one.
 """
 
 import json
@@ -68,12 +68,22 @@ def is_view_of(result, buffer):
     return np.shares_memory(result, buffer)
 
 
+def tile_answers(a, reps):
+    t = np.tile(a, reps)
+    return {
+        "shape": list(t.shape),
+        "values": [int(x) for x in t.ravel()],
+        "c_contiguous": bool(t.flags.c_contiguous),
+    }
+
+
 def numpy_answers(buffer, case):
     a = numpy_view(buffer, case["a"])
     b = numpy_view(buffer, case["b"])
     answers = {
         "shares_memory": bool(np.shares_memory(a, b, max_work=None)),
         "may_share_memory": bool(np.may_share_memory(a, b)),
+        "tile": tile_answers(a, case["tile_reps"]),
         "a": {
             "strides": list(a.strides),
             "c_contiguous": bool(a.flags.c_contiguous),
@@ -94,7 +104,11 @@ def test_the_lens_agrees_with_numpy(lens_oracle):
     cases = []
     for _ in range(CASES):
         a, b = random_view(rng), random_view(rng)
-        cases.append({"buffer_bytes": BUFFER_BYTES, "a": a, "b": b, "reshape_to": random_reshape(rng, a["shape"])})
+        reps = [rng.choice([0, 1, 1, 2, 3]) for _ in range(rng.randint(0, 3))]
+        cases.append({
+            "buffer_bytes": BUFFER_BYTES, "a": a, "b": b,
+            "reshape_to": random_reshape(rng, a["shape"]), "tile_reps": reps,
+        })
 
     run = subprocess.run(
         [lens_oracle], input="\n".join(json.dumps(c) for c in cases) + "\n",
@@ -103,7 +117,8 @@ def test_the_lens_agrees_with_numpy(lens_oracle):
     ours = [json.loads(line) for line in run.stdout.splitlines()]
     assert len(ours) == CASES
 
-    buffer = np.zeros(BUFFER_BYTES, dtype=np.uint8)
+    # Byte i holds i, as in the oracle, so that tiled values tell elements apart.
+    buffer = np.arange(BUFFER_BYTES, dtype=np.uint8)
     disagreements = []
     shared = 0
     for case, mine in zip(cases, ours):

@@ -3,7 +3,9 @@
 //!
 //! Each input line is a JSON case: a buffer size in bytes and two views over
 //! it, each `{"offset", "itemsize", "shape", "strides"}` in bytes, plus a
-//! shape to reshape the first view to. Each output line holds the answers.
+//! shape to reshape the first view to and reps to tile it by. The buffer's
+//! byte `i` holds `i`, so that tiled values tell elements apart. Each output
+//! line holds the answers.
 
 use std::io::{BufRead, Write};
 
@@ -77,21 +79,38 @@ fn layout_answers<T: Clone>(v: &ArrayViewD<'_, T>, reshape_to: &[isize]) -> Valu
     })
 }
 
+fn tile_answers<T: Clone + Into<u64>>(v: &ArrayViewD<'_, T>, reps: &[usize]) -> Value {
+    let t = ndlens::tile(v, reps);
+    json!({
+        "shape": t.shape(),
+        "values": t.iter().map(|x| x.clone().into()).collect::<Vec<u64>>(),
+        "c_contiguous": ndlens::layout(&t).c_contiguous,
+    })
+}
+
+/// A buffer of `bytes` bytes (whole words) whose byte `i` holds `i`.
+fn numbered_buffer(bytes: usize) -> Vec<u64> {
+    let numbered: Vec<u8> = (0..bytes).map(|i| i as u8).collect();
+    numbered.chunks(8).map(|word| u64::from_ne_bytes(word.try_into().expect("whole words"))).collect()
+}
+
 fn main() {
     let stdin = std::io::stdin();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     for line in stdin.lock().lines() {
         let case: Value = serde_json::from_str(&line.expect("reading stdin")).expect("a JSON case per line");
-        let words = case["buffer_bytes"].as_u64().unwrap() as usize / 8;
-        let buffer = vec![0u64; words];
+        let buffer = numbered_buffer(case["buffer_bytes"].as_u64().unwrap() as usize);
         let reshape_to: Vec<isize> =
             case["reshape_to"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap() as isize).collect();
         let (a, b) = (erased(&buffer, &case["a"]), erased(&buffer, &case["b"]));
         let (shares, may_share) =
             each_view!(&a, |va| each_view!(&b, |vb| (ndlens::shares_memory(va, vb), ndlens::may_share_memory(va, vb))));
         let layout = each_view!(&a, |va| layout_answers(va, &reshape_to));
-        let answer = json!({"shares_memory": shares, "may_share_memory": may_share, "a": layout});
+        let reps: Vec<usize> =
+            case["tile_reps"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
+        let tile = each_view!(&a, |va| tile_answers(va, &reps));
+        let answer = json!({"shares_memory": shares, "may_share_memory": may_share, "a": layout, "tile": tile});
         writeln!(out, "{answer}").expect("writing stdout");
     }
 }

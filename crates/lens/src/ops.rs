@@ -53,7 +53,21 @@ where
     S: Data<Elem = A>,
     D: Dimension,
 {
-    a.iter().cloned().collect()
+    Array1::from(row_major_vec(a))
+}
+
+/// The elements of `a` in row-major order: one slice copy when `a` is
+/// C-contiguous, else an element-by-element walk.
+fn row_major_vec<A, S, D>(a: &ArrayBase<S, D>) -> Vec<A>
+where
+    A: Clone,
+    S: Data<Elem = A>,
+    D: Dimension,
+{
+    match a.as_slice() {
+        Some(elements) => elements.to_vec(),
+        None => a.iter().cloned().collect(),
+    }
 }
 
 /// Why [`reshape`] could not give the shape asked for.
@@ -110,9 +124,34 @@ where
             let view = unsafe { view_like(&reshaped) };
             Ok(CowArray::from(view))
         }
+        // ndarray copies in row-major order, so the copy is C-contiguous,
+        // as NumPy's (the tests hold it to that).
         Ok(copy) => Ok(CowArray::from(copy.into_owned())),
         Err(e) => Err(error(e.to_string())),
     }
+}
+
+/// A copy of `a` in NumPy's `order='K'`: C order for a C-contiguous array,
+/// F order for an F-contiguous one, otherwise the axes in the order of
+/// their strides, largest first, ties in axis order (NumPy's
+/// `PyArray_CreateSortedStridePerm`).
+fn copy_keeping_order<A: Clone>(a: ArrayView<'_, A, IxDyn>) -> Array<A, IxDyn> {
+    let l = layout(&a);
+    let mut order: Vec<usize> = (0..a.ndim()).collect();
+    if !l.c_contiguous && a.ndim() > 1 {
+        if l.f_contiguous {
+            order.reverse();
+        } else {
+            order.sort_by_key(|&axis| std::cmp::Reverse(a.strides()[axis].unsigned_abs()));
+        }
+    }
+    let ordered = a.permuted_axes(order.clone());
+    let copy = Array::from_shape_vec(ordered.raw_dim(), row_major_vec(&ordered)).expect("the elements fill the shape");
+    let mut back = vec![0; order.len()];
+    for (position, &axis) in order.iter().enumerate() {
+        back[axis] = position;
+    }
+    copy.permuted_axes(back)
 }
 
 /// A view of the elements `v` sees, with `v`'s shape and strides, for any
@@ -168,11 +207,15 @@ fn infer_shape(len: usize, shape: &[isize]) -> Result<Vec<usize>, String> {
 }
 
 /// `numpy.tile(a, reps)`: `a` repeated `reps[i]` times along each axis, as a
-/// new array.
+/// new array laid out as NumPy lays it out.
 ///
 /// As in NumPy, when `reps` is longer than `a.ndim()` the array is promoted by
 /// prepending unit axes, and when it is shorter `reps` is padded with leading
-/// ones. A zero in `reps` gives an empty axis.
+/// ones. A zero in `reps` gives an empty axis. Any layout is accepted
+/// (transposed, stepped, reversed, broadcast). The result is C-contiguous,
+/// except where NumPy's is not: when every rep is 1, `numpy.tile` is a plain
+/// copy that keeps the input's memory order (`order='K'`: the axes ranked by
+/// stride), and so is this.
 ///
 /// ```
 /// use ndarray::prelude::*;
@@ -181,6 +224,11 @@ fn infer_shape(len: usize, shape: &[isize]) -> Result<Vec<usize>, String> {
 /// let t = ndlens::tile(&a, &[2, 2]);
 /// assert_eq!(t, array![[0, 1, 2, 0, 1, 2], [0, 1, 2, 0, 1, 2]].into_dyn());
 /// assert_eq!(ndlens::tile(&a, &[0]).shape(), &[0]);
+///
+/// let m = array![[1, 2], [3, 4]];
+/// let tiled = ndlens::tile(&m.t(), &[1, 2]);
+/// assert_eq!(tiled, array![[1, 3, 1, 3], [2, 4, 2, 4]].into_dyn());
+/// assert!(ndlens::layout(&tiled).c_contiguous);
 /// ```
 pub fn tile<A, S, D>(a: &ArrayBase<S, D>, reps: &[usize]) -> Array<A, IxDyn>
 where
@@ -189,26 +237,40 @@ where
     D: Dimension,
 {
     let ndim = a.ndim().max(reps.len());
-    let mut shape = vec![1; ndim - a.ndim()];
-    shape.extend_from_slice(a.shape());
-    let mut full_reps = vec![1; ndim - reps.len()];
-    full_reps.extend_from_slice(reps);
+    let mut dims = vec![1; ndim - a.ndim()];
+    dims.extend_from_slice(a.shape());
+    let mut all_reps = vec![1; ndim - reps.len()];
+    all_reps.extend_from_slice(reps);
+    if all_reps.iter().all(|&r| r == 1) {
+        let mut copy = copy_keeping_order(a.view().into_dyn());
+        while copy.ndim() < ndim {
+            copy.insert_axis_inplace(Axis(0));
+        }
+        return copy;
+    }
 
-    let mut tiled = a.view().into_dyn().into_shape_with_order(shape).expect("unit axes only").to_owned();
-    for (axis, &r) in full_reps.iter().enumerate() {
+    // In C order, tiling axis k repeats each block of the axes from k on in
+    // place, so the tiling is one pass of block copies per axis, from the
+    // last axis to the first; `elements` always holds `dims` in C order.
+    let mut elements = row_major_vec(a);
+    for axis in (0..ndim).rev() {
+        let r = all_reps[axis];
         if r == 1 {
             continue;
         }
-        let copies = vec![tiled.view(); r];
-        tiled = if r == 0 {
-            let mut empty_shape = tiled.shape().to_vec();
-            empty_shape[axis] = 0;
-            Array::from_shape_vec(IxDyn(&empty_shape), Vec::new()).expect("empty shape")
-        } else {
-            ndarray::concatenate(Axis(axis), &copies).expect("equal shapes")
-        };
+        let block: usize = dims[axis..].iter().product();
+        let mut tiled = Vec::with_capacity(elements.len().saturating_mul(r));
+        if block > 0 {
+            for chunk in elements.chunks_exact(block) {
+                for _ in 0..r {
+                    tiled.extend_from_slice(chunk);
+                }
+            }
+        }
+        elements = tiled;
+        dims[axis] *= r;
     }
-    tiled
+    Array::from_shape_vec(IxDyn(&dims), elements).expect("the tiled elements fill the tiled shape")
 }
 
 #[cfg(test)]
@@ -262,5 +324,43 @@ mod tests {
         assert_eq!(tile(&a, &[]), a.clone().into_dyn());
         let zero_d = arr0(7);
         assert_eq!(tile(&zero_d, &[3]), array![7, 7, 7].into_dyn());
+    }
+
+    #[test]
+    fn tile_takes_any_layout_and_gives_c_order() {
+        let m = array![[1, 2, 3], [4, 5, 6]];
+        // numpy.tile(m.T, (2, 1)), numpy.tile(m[:, ::-1], 2), numpy.tile(m[::-1, ::2], (1, 1, 2))
+        assert_eq!(tile(&m.t(), &[2, 1]), array![[1, 4], [2, 5], [3, 6], [1, 4], [2, 5], [3, 6]].into_dyn());
+        assert_eq!(tile(&m.slice(s![.., ..;-1]), &[2]), array![[3, 2, 1, 3, 2, 1], [6, 5, 4, 6, 5, 4]].into_dyn());
+        assert_eq!(tile(&m.slice(s![..;-1, ..;2]), &[1, 1, 2]), array![[[4, 6, 4, 6], [1, 3, 1, 3]]].into_dyn());
+        // The recipe's column tiled into a square: C order, as NumPy lays it out.
+        let column = Array2::<f64>::ones((4, 1));
+        let square = tile(&column, &[1, 4]);
+        assert_eq!(layout(&square).strides, vec![32, 8]);
+        let broadcast = column.broadcast((4, 3)).unwrap();
+        assert_eq!(tile(&broadcast, &[2, 0]).shape(), &[8, 0]);
+        assert!(layout(&tile(&broadcast, &[2, 2])).c_contiguous);
+    }
+
+    #[test]
+    fn tile_by_ones_copies_in_numpys_keep_order() {
+        // numpy.tile(m.T, (1, 1)).strides == (8, 24); numpy.tile(m[:, ::-1], 1).strides == (24, 8);
+        // numpy.tile(broadcast_to(arange(3.), (2, 3)), 1).strides == (8, 16)
+        let m = Array2::<f64>::zeros((2, 3));
+        assert_eq!(layout(&tile(&m.t(), &[1, 1])).strides, vec![8, 24]);
+        assert_eq!(layout(&tile(&m.slice(s![.., ..;-1]), &[1])).strides, vec![24, 8]);
+        let row = Array1::<f64>::zeros(3);
+        assert_eq!(layout(&tile(&row.broadcast((2, 3)).unwrap(), &[1])).strides, vec![8, 16]);
+        let t = tile(&m.t(), &[1, 1, 1]);
+        assert_eq!(t.shape(), &[1, 3, 2]);
+        assert!(!shares_memory(&t, &m));
+    }
+
+    #[test]
+    fn copies_are_c_contiguous() {
+        let m = Array2::<f64>::zeros((3, 4));
+        assert!(layout(&reshape(m.t(), &[2, 6]).unwrap()).c_contiguous);
+        assert!(layout(&ravel(m.t())).c_contiguous);
+        assert_eq!(flatten(&m.t()).len(), 12);
     }
 }

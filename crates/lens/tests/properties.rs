@@ -5,7 +5,8 @@ use std::collections::HashSet;
 
 use ndarray::prelude::*;
 use ndarray::{Slice, SliceInfoElem};
-use ndlens::*;
+use ndlens::prelude::*;
+use ndlens::Overlap;
 use proptest::prelude::*;
 
 /// A view of a buffer of 4-byte elements made by slicing a 3-D array with
@@ -129,6 +130,56 @@ proptest! {
             let a_padded = a.view().into_shape_with_order(padded_shape.clone()).unwrap();
             prop_assert_eq!(value, a_padded[source.as_slice()]);
         }
+    }
+
+    #[test]
+    fn tile_of_any_view_repeats_it(x in view_strategy(), axes in Just(vec![0usize, 1, 2]).prop_shuffle(), reps in proptest::collection::vec(0usize..3, 0..5)) {
+        let base = Array3::<f32>::from_shape_fn((4, 5, 6), |(i, j, k)| (i * 100 + j * 10 + k) as f32);
+        let v0 = make(&base, &x).permuted_axes(axes);
+        let v = maybe_broadcast(&v0, &x);
+        let t = tile(&v, &reps);
+        let ndim = v.ndim().max(reps.len());
+        let mut padded = vec![1; ndim - v.ndim()];
+        padded.extend(v.shape());
+        let source = v.view().into_shape_with_order(padded.clone());
+        for (index, &value) in t.indexed_iter() {
+            let at: Vec<usize> = index.as_array_view().iter().zip(&padded).map(|(i, n)| i % n).collect();
+            // Leading unit axes index nothing: read through the view itself.
+            let expected = match &source {
+                Ok(s) => s[at.as_slice()],
+                Err(_) => v[&at[ndim - v.ndim()..]],
+            };
+            prop_assert_eq!(value, expected);
+        }
+        prop_assert!(!shares_memory(&t, &base));
+        if reps.iter().any(|&r| r != 1) {
+            prop_assert!(layout(&t).c_contiguous, "tile by {:?} of {:?} gave {}", reps, v.strides(), layout(&t));
+        }
+    }
+
+    #[test]
+    fn no_public_function_panics(x in view_strategy(), y in view_strategy(), axes in Just(vec![0usize, 1, 2]).prop_shuffle(), reps in proptest::collection::vec(0usize..3, 0..4), split in 0usize..4) {
+        let base = Array3::<f32>::zeros((4, 5, 6));
+        let (a0, b0) = (make(&base, &x).permuted_axes(axes), make(&base, &y));
+        let (a, b) = (maybe_broadcast(&a0, &x), maybe_broadcast(&b0, &y));
+        let _ = aid(&a);
+        let shares = shares_memory(&a, &b);
+        prop_assert!(!shares || may_share_memory(&a, &b));
+        let found: Option<Overlap> = overlap(&a, &b).expect("small arrays are searched");
+        prop_assert_eq!(found.is_some(), shares);
+        let answer = explain_sharing("a", &a, "b", &b);
+        let first_line = answer.to_string().lines().next().unwrap_or_default().to_string();
+        prop_assert_eq!(first_line, shares.to_string());
+        let l = layout(&a);
+        let _ = (l.to_string(), l.to_html(), l.offset_of(&vec![0; a.ndim()]), l.offset_of(&[7, 7, 7, 7]));
+        prop_assert_eq!(flatten(&a).len(), a.len());
+        prop_assert_eq!(ravel(a.view()).len(), a.len());
+        let shape: Vec<isize> = if split == 0 { vec![-1] } else { vec![split as isize, -1] };
+        let _ = reshape(a.view(), &shape);
+        let _ = reshape(a.view(), &[3, 5]);
+        prop_assert_eq!(tile(&a, &reps).len(), a.len() * reps.iter().product::<usize>());
+        let d = diagram!(a, b);
+        let _ = (d.to_svg(), d.to_text());
     }
 
     #[test]
