@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use crate::engine::output::{Event, Router};
 use crate::engine::Engine;
 use crate::magics::{self, Piece};
-use crate::outcome::{self, CellOutcome, MimeBundle};
+use crate::outcome::{self, CellOutcome, ErrorReport, MimeBundle};
 use crate::syntax;
 
 /// Runs `cell`: its Rust code and magics in order. Events shown along the
@@ -25,11 +25,11 @@ pub fn run(engine: &mut Engine, cell: &str, router: &Router) -> CellOutcome {
     let mut outcome = CellOutcome::default();
     for (i, piece) in pieces.into_iter().enumerate() {
         let piece_outcome = match piece {
-            Piece::Rust { code, first_line } => CellOutcome::from_evaluation(
-                engine.eval(&code, first_line),
-                cell,
-                |diagnostics| outcome::compile_error(cell, diagnostics),
-            ),
+            Piece::Rust { code, first_line } => {
+                CellOutcome::from_evaluation(engine.eval(&code, first_line), cell, |diagnostics| {
+                    outcome::compile_error(cell, diagnostics)
+                })
+            }
             Piece::Magic(magic) => magic.run(engine, router),
         };
         if piece_outcome.error.is_some() {
@@ -44,6 +44,27 @@ pub fn run(engine: &mut Engine, cell: &str, router: &Router) -> CellOutcome {
         }
     }
     outcome
+}
+
+/// The values of an execute request's `user_expressions`, each as a mime
+/// bundle or an error.
+pub fn user_expressions(
+    engine: &mut Engine,
+    expressions: &std::collections::HashMap<String, String>,
+) -> BTreeMap<String, Result<MimeBundle, ErrorReport>> {
+    expressions
+        .iter()
+        .map(|(name, expression)| {
+            let outcome = CellOutcome::from_evaluation(engine.eval_generated(expression), expression, |d| {
+                outcome::compile_error(expression, d)
+            });
+            let value = match outcome.error {
+                Some(e) => Err(e),
+                None => Ok(outcome.result.unwrap_or_default()),
+            };
+            (name.clone(), value)
+        })
+        .collect()
 }
 
 /// Completions that need no engine: a magic's name or its flags, as

@@ -12,8 +12,8 @@ mod install;
 mod magics;
 mod outcome;
 mod protocol;
-mod syntax;
 mod sync;
+mod syntax;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -104,7 +104,9 @@ fn failure_report(failure: Failure, cell: &str, compile: impl FnOnce(&[Diagnosti
             } else {
                 (
                     "ProcessLost",
-                    format!("The session's process stopped ({detail}): an abort, such as a failed allocation, ends it."),
+                    format!(
+                        "The session's process stopped ({detail}): an abort, such as a failed allocation, ends it."
+                    ),
                 )
             };
             ErrorReport::new(

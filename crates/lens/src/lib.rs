@@ -65,7 +65,7 @@ pub use sharing::{may_share_memory, overlap, shares_memory, Overlap};
 /// ```
 pub mod prelude {
     pub use crate::{
-        aid, diagram, explain_sharing, flatten, layout, may_share_memory, overlap, ravel, reshape, shares_memory,
-        tile, Diagram, Layout,
+        aid, diagram, explain_sharing, flatten, layout, may_share_memory, overlap, ravel, reshape, shares_memory, tile,
+        Diagram, Layout,
     };
 }

@@ -80,7 +80,13 @@ pub struct ReshapeError {
 
 impl fmt::Display for ReshapeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "cannot reshape an array of shape {} into shape {}: {}", tuple(&self.from), tuple(&self.to), self.reason)
+        write!(
+            f,
+            "cannot reshape an array of shape {} into shape {}: {}",
+            tuple(&self.from),
+            tuple(&self.to),
+            self.reason
+        )
     }
 }
 

@@ -37,7 +37,8 @@ pub(super) fn expressions(usage: &Usage, args: &str) -> Result<Vec<Expression>, 
     if words.len() > 1 && words.iter().all(|w| syn::parse_str::<syn::Ident>(w).is_ok()) {
         return Ok(words.into_iter().map(Expression::new).collect());
     }
-    let not_a_list = |e: &dyn std::fmt::Display| usage.error(format!("`{args}` is not a list of Rust expressions: {e}"));
+    let not_a_list =
+        |e: &dyn std::fmt::Display| usage.error(format!("`{args}` is not a list of Rust expressions: {e}"));
     let tokens = syntax::lexes(args).map_err(|e| not_a_list(&e))?;
     let list = Punctuated::<Expr, Token![,]>::parse_terminated.parse2(tokens).map_err(|e| not_a_list(&e))?;
     Ok(list.iter().map(|expr| Expression::new(&args[syntax::byte_range(expr)])).collect())

@@ -8,11 +8,8 @@ use crate::outcome::CellOutcome;
 
 pub struct Layout;
 
-static USAGE: Usage = Usage {
-    name: "%layout",
-    synopsis: "%layout A[, B ...]",
-    help: "the memory-layout diagram of one or more arrays",
-};
+static USAGE: Usage =
+    Usage { name: "%layout", synopsis: "%layout A[, B ...]", help: "the memory-layout diagram of one or more arrays" };
 
 impl Magic for Layout {
     fn usages(&self) -> &'static [Usage] {

@@ -143,7 +143,10 @@ fn find(name: &str) -> Result<(&'static dyn Magic, &'static Usage), MagicError> 
 #[derive(Debug)]
 pub enum Piece {
     /// Rust code, with the line of the cell it starts on (from 1).
-    Rust { code: String, first_line: usize },
+    Rust {
+        code: String,
+        first_line: usize,
+    },
     Magic(Box<dyn Invocation>),
 }
 
@@ -206,8 +209,7 @@ pub fn complete(line: &str) -> Option<(Vec<String>, usize)> {
     let (name, _) = typed.split_once(char::is_whitespace)?;
     let (magic, _) = find(name).ok()?;
     let word_start = line.rfind(char::is_whitespace).map_or(0, |i| i + 1);
-    let matches: Vec<String> =
-        magic.complete_argument(&line[word_start..]).into_iter().map(str::to_string).collect();
+    let matches: Vec<String> = magic.complete_argument(&line[word_start..]).into_iter().map(str::to_string).collect();
     Some((matches, word_start))
 }
 

@@ -69,7 +69,10 @@ impl Invocation for WhosCall {
                 [v.name().to_string(), ty, layouts.get(v.name()).cloned().unwrap_or_default()]
             })
             .collect();
-        CellOutcome::value(BTreeMap::from([("text/plain".into(), text_table(&rows)), ("text/html".into(), html_table(&rows))]))
+        CellOutcome::value(BTreeMap::from([
+            ("text/plain".into(), text_table(&rows)),
+            ("text/html".into(), html_table(&rows)),
+        ]))
     }
 }
 
@@ -88,9 +91,8 @@ fn layouts_code(arrays: &[&str]) -> String {
 const HEADER: [&str; 3] = ["Variable", "Type", "Data/Info"];
 
 fn text_table(rows: &[[String; 3]]) -> String {
-    let widths: Vec<usize> = (0..3)
-        .map(|c| rows.iter().map(|r| r[c].chars().count()).chain([HEADER[c].len()]).max().unwrap_or(0))
-        .collect();
+    let widths: Vec<usize> =
+        (0..3).map(|c| rows.iter().map(|r| r[c].chars().count()).chain([HEADER[c].len()]).max().unwrap_or(0)).collect();
     let line = |r: [&str; 3]| {
         format!("{:<w0$}   {:<w1$}   {}", r[0], r[1], r[2], w0 = widths[0], w1 = widths[1]).trim_end().to_string()
     };
@@ -175,7 +177,10 @@ mod tests {
 
     #[test]
     fn types_read_short() {
-        assert_eq!(short_type("ndarray::ArrayBase<ndarray::OwnedRepr<f64>, ndarray::Dim<[usize; 2]>, f64>"), "Array2<f64>");
+        assert_eq!(
+            short_type("ndarray::ArrayBase<ndarray::OwnedRepr<f64>, ndarray::Dim<[usize; 2]>, f64>"),
+            "Array2<f64>"
+        );
         assert_eq!(short_type("alloc::string::String"), "String");
         assert_eq!(short_type("num_complex::Complex<f64>"), "Complex<f64>");
         assert_eq!(short_type("(i32, core::option::Option<u8>)"), "(i32, Option<u8>)");

@@ -4,11 +4,12 @@ use std::collections::BTreeMap;
 
 use jupyter_protocol::{
     CodeMirrorMode, CommInfoReply, CompleteReply, DisplayData, ErrorOutput, ExecuteInput, ExecuteReply, ExecuteRequest,
-    ExecuteResult, ExecutionCount, HelpLink, HistoryEntry, HistoryReply, InspectReply, InterruptReply, IsCompleteReply,
-    IsCompleteReplyStatus, JupyterMessage, JupyterMessageContent, KernelInfoReply, LanguageInfo, Media, ReplyError,
-    ReplyStatus, ShutdownReply, Stdio, StreamContent,
+    ExecuteResult, ExecutionCount, ExpressionResult, HelpLink, HistoryReply, InspectReply, InterruptReply,
+    IsCompleteReply, IsCompleteReplyStatus, JupyterMessage, JupyterMessageContent, KernelInfoReply, LanguageInfo,
+    Media, ReplyError, ReplyStatus, ShutdownReply, Stdio, StreamContent, Transient,
 };
 
+use super::history::History;
 use super::Kernel;
 use crate::cell::{self, Completeness};
 use crate::engine::output::Event;
@@ -18,7 +19,7 @@ use crate::outcome::{CellOutcome, ErrorReport};
 #[derive(Default)]
 pub struct SessionState {
     execution_count: usize,
-    history: Vec<String>,
+    history: History,
 }
 
 /// The shell channel's dispatch table.
@@ -29,7 +30,10 @@ pub async fn shell(kernel: &Kernel, request: &JupyterMessage) -> Option<JupyterM
         JupyterMessageContent::IsCompleteRequest(r) => is_complete(&r.code).into(),
         JupyterMessageContent::CompleteRequest(r) => complete(kernel, &r.code, r.cursor_pos).await.into(),
         JupyterMessageContent::InspectRequest(r) => inspect(kernel, &r.code, r.cursor_pos).await.into(),
-        JupyterMessageContent::HistoryRequest(_) => history(kernel).await.into(),
+        JupyterMessageContent::HistoryRequest(r) => {
+            let history = kernel.state.lock().await.history.answer(r);
+            HistoryReply { history, status: ReplyStatus::Ok, error: None }.into()
+        }
         JupyterMessageContent::CommInfoRequest(_) => {
             CommInfoReply { status: ReplyStatus::Ok, comms: Default::default(), error: None }.into()
         }
@@ -124,7 +128,8 @@ async fn execute(kernel: &Kernel, request: &JupyterMessage, r: &ExecuteRequest) 
         let mut state = kernel.state.lock().await;
         if !r.silent && r.store_history {
             state.execution_count += 1;
-            state.history.push(r.code.clone());
+            let line = state.execution_count;
+            state.history.record(line, &r.code);
         }
         state.execution_count
     };
@@ -155,11 +160,22 @@ async fn execute(kernel: &Kernel, request: &JupyterMessage, r: &ExecuteRequest) 
     let router = kernel.router.clone();
     let code = r.code.clone();
     let finished = router.clone();
-    let outcome = kernel
+    let expressions = r.user_expressions.clone().unwrap_or_default();
+    let (outcome, expressions) = kernel
         .engine
-        .run(move |engine| cell::run(engine, &code, &router))
+        .run(move |engine| {
+            let outcome = cell::run(engine, &code, &router);
+            // As ipykernel: user expressions are evaluated after a cell that succeeded.
+            let expressions = match outcome.error {
+                None => cell::user_expressions(engine, &expressions),
+                Some(_) => BTreeMap::new(),
+            };
+            (outcome, expressions)
+        })
         .await
-        .unwrap_or_else(|e| CellOutcome::error(ErrorReport::new("EngineError", e.to_string(), Vec::new())));
+        .unwrap_or_else(|e| {
+            (CellOutcome::error(ErrorReport::new("EngineError", e.to_string(), Vec::new())), BTreeMap::new())
+        });
     finished.set(None);
     drop(sink);
     let _ = publisher.await;
@@ -167,13 +183,29 @@ async fn execute(kernel: &Kernel, request: &JupyterMessage, r: &ExecuteRequest) 
     match outcome.error {
         None => {
             if let (Some(result), false) = (outcome.result, r.silent) {
-                kernel.iopub.publish(ExecuteResult::new(count, media(result)), request);
+                if let Some(text) = result.get("text/plain") {
+                    kernel.state.lock().await.history.record_output(count.value(), text);
+                }
+                // `transient` is an object or absent: jupyter-protocol
+                // writes `null` for none.
+                let transient = Some(Transient { display_id: None });
+                kernel.iopub.publish(ExecuteResult { transient, ..ExecuteResult::new(count, media(result)) }, request);
             }
+            let user_expressions = expressions
+                .into_iter()
+                .map(|(name, value)| {
+                    let value = match value {
+                        Ok(data) => ExpressionResult::Ok { data: media(data), metadata: Default::default() },
+                        Err(e) => ExpressionResult::Error { ename: e.ename, evalue: e.evalue, traceback: e.traceback },
+                    };
+                    (name, value)
+                })
+                .collect();
             ExecuteReply {
                 status: ReplyStatus::Ok,
                 execution_count: count,
                 payload: Vec::new(),
-                user_expressions: None,
+                user_expressions: Some(user_expressions),
                 error: None,
             }
         }
@@ -188,7 +220,7 @@ async fn execute(kernel: &Kernel, request: &JupyterMessage, r: &ExecuteRequest) 
                 status: ReplyStatus::Error,
                 execution_count: count,
                 payload: Vec::new(),
-                user_expressions: None,
+                user_expressions: Some(Default::default()),
                 error: Some(Box::new(ReplyError { ename: e.ename, evalue: e.evalue, traceback: e.traceback })),
             }
         }
@@ -202,7 +234,7 @@ pub async fn aborted(kernel: &Kernel, request: &JupyterMessage) -> JupyterMessag
         status: ReplyStatus::Aborted,
         execution_count: count,
         payload: Vec::new(),
-        user_expressions: None,
+        user_expressions: Some(Default::default()),
         error: None,
     };
     JupyterMessage::new(reply, Some(request))
@@ -233,11 +265,11 @@ async fn complete(kernel: &Kernel, code: &str, cursor_chars: usize) -> CompleteR
         Some(found) => found,
         None => {
             let owned = code.to_string();
-            kernel
-                .engine
-                .run(move |engine| cell::complete_rust(engine, &owned, cursor))
-                .await
-                .unwrap_or((Vec::new(), cursor, cursor))
+            kernel.engine.run(move |engine| cell::complete_rust(engine, &owned, cursor)).await.unwrap_or((
+                Vec::new(),
+                cursor,
+                cursor,
+            ))
         }
     };
     CompleteReply {
@@ -261,13 +293,6 @@ async fn inspect(kernel: &Kernel, code: &str, cursor_chars: usize) -> InspectRep
         status: ReplyStatus::Ok,
         error: None,
     }
-}
-
-async fn history(kernel: &Kernel) -> HistoryReply {
-    let state = kernel.state.lock().await;
-    let history =
-        state.history.iter().enumerate().map(|(i, code)| HistoryEntry::Input(0, i + 1, code.clone())).collect();
-    HistoryReply { history, status: ReplyStatus::Ok, error: None }
 }
 
 #[cfg(test)]

@@ -10,6 +10,8 @@
 //! and goes on serving the next message.
 
 mod handlers;
+mod history;
+mod wire;
 
 use std::sync::Arc;
 
@@ -82,13 +84,7 @@ pub async fn serve(info: ConnectionInfo, engine: EngineHandle, router: Router) -
     let control_kernel = kernel.clone();
     tokio::spawn(async move {
         loop {
-            let request = match control.read().await {
-                Ok(request) => request,
-                Err(e) => {
-                    eprintln!("ndlens: dropped a control message: {e}");
-                    continue;
-                }
-            };
+            let Some(request) = next_request(&mut control, "control").await else { continue };
             let reply = handlers::control(&control_kernel, &request).await;
             if let Some(reply) = reply {
                 if let Err(e) = control.send(reply).await {
@@ -102,16 +98,28 @@ pub async fn serve(info: ConnectionInfo, engine: EngineHandle, router: Router) -
     });
 
     loop {
-        let request = match shell.read().await {
-            Ok(request) => request,
-            Err(e) => {
-                // Wrongly signed or malformed: never executed, and the
-                // kernel keeps serving what follows.
-                eprintln!("ndlens: dropped a shell message: {e}");
-                continue;
-            }
-        };
+        let Some(request) = next_request(&mut shell, "shell").await else { continue };
         serve_shell_request(&kernel, &mut shell, request).await;
+    }
+}
+
+/// The next request on `channel`; `None` for a message that is dropped
+/// (wrongly signed, or not a request the protocol describes), which is
+/// logged and never acted on, so that the kernel keeps serving what follows.
+async fn next_request<S: zeromq::SocketRecv>(
+    connection: &mut jupyter_zmq_client::Connection<S>,
+    channel: &str,
+) -> Option<JupyterMessage> {
+    match wire::read(connection).await {
+        Ok(wire::Incoming::Request(request)) => Some(*request),
+        Ok(wire::Incoming::Malformed { header, problem }) => {
+            eprintln!("ndlens: dropped a {} on {channel}: {problem}", header.msg_type);
+            None
+        }
+        Err(e) => {
+            eprintln!("ndlens: dropped a {channel} message: {e}");
+            None
+        }
     }
 }
 
@@ -165,10 +173,10 @@ fn stops_on_error(request: &JupyterMessage) -> bool {
 async fn already_arrived(shell: &mut KernelShellConnection) -> Vec<JupyterMessage> {
     let mut arrived = Vec::new();
     loop {
-        match tokio::time::timeout(std::time::Duration::ZERO, shell.read()).await {
+        match tokio::time::timeout(std::time::Duration::ZERO, next_request(shell, "shell")).await {
             Err(_nothing_waiting) => return arrived,
-            Ok(Err(e)) => eprintln!("ndlens: dropped a shell message: {e}"),
-            Ok(Ok(request)) => arrived.push(request),
+            Ok(None) => {}
+            Ok(Some(request)) => arrived.push(request),
         }
     }
 }

@@ -1,0 +1,50 @@
+"""The Jupyter project's kernel test suite (`jupyter_kernel_test`), which
+validates every message against the protocol's schemas, with Rust samples.
+
+Skipped, and why:
+- test_pager: the pager is IPython's `?` help shown through a `page`
+  payload; the kernel shows documentation through inspect_request instead.
+- test_clear_output: a Rust cell has no way to ask for clear_output: evcxr
+  passes a cell's output to the kernel only as streams and mime bundles.
+- IopubWelcomeTests: iopub_welcome (JEP 65) needs an XPUB socket, which the
+  kernel does not bind.
+"""
+
+import jupyter_kernel_test
+
+from conftest import KERNEL_NAME
+
+
+class NdlensKernelTests(jupyter_kernel_test.KernelTests):
+    kernel_name = KERNEL_NAME
+    language_name = "rust"
+    file_extension = ".rs"
+
+    code_hello_world = 'println!("hello, world");'
+    code_stderr = 'eprintln!("to stderr");'
+    code_generate_error = 'panic!("an error for the suite");'
+
+    code_execute_result = [
+        {"code": "6*7", "result": "42"},
+        {"code": "layout(&Array2::<f64>::zeros((2, 3)))", "mime": "text/html"},
+        {"code": "diagram!(Array1::<u8>::zeros(3))", "mime": "image/svg+xml"},
+    ]
+    # A cell's earlier values (before its last piece) are display_data.
+    code_display_data = [
+        {"code": "let shown = Array1::<f64>::zeros(3);\n%layout shown\nshown.len()", "mime": "image/svg+xml"},
+        {"code": "%shares shown, shown.slice(s![1..])\n1", "mime": "text/html"},
+    ]
+
+    completion_samples = [
+        {"text": "%lsm", "matches": {"%lsmagic"}},
+        {"text": "%timeit -", "matches": {"-n", "-r", "-q", "-o"}},
+        {"text": "%%ti", "matches": {"%%timeit", "%%time"}},
+    ]
+    complete_code_samples = ["let a = 1;", "%lsmagic", "fn f() -> u8 { 1 }", "%%timeit\nlet x = 1;"]
+    incomplete_code_samples = ["fn f() {", 'let s = "open', "let v = vec![1,"]
+    invalid_code_samples = ["let x = );", "}"]
+
+    code_inspect_sample = "Vec::<u8>::new"
+
+    code_history_pattern = "6*7"
+    supported_history_operations = ("tail", "range", "search")
