@@ -1,19 +1,26 @@
 """Kernel benchmark: prints figures for the ndlens kernel next to anchors
-measured in the same run (ipykernel with NumPy, and evcxr_jupyter when its
-kernelspec is installed).
+measured in the same run (ipykernel with NumPy, evcxr_jupyter when its
+kernelspec is installed, and the rustc floor: one-line library compiled as
+a cell is).
 
-    .venv/bin/python bench/kernel_bench.py [--repeat 20]
+    .venv/bin/python bench/kernel_bench.py [--repeat 20] [--long]
 
 Figures: kernel start (start to kernel_info reply), the first array cell of a
-new session sent as soon as the kernel answers, medians of warm cells, the
-resident memory of the kernel with all its child processes after ten cells,
-and the first array cell of a session left idle for ten seconds first. Machines are noisy:
-read medians and ratios, not single numbers.
+new session sent as soon as the kernel answers, medians of warm cells, how
+many compilations each ndlens cell took (from its reply's metadata), the
+proportional memory (PSS) of the kernel with all its child processes after
+ten cells, and the first array cell of a session left idle for ten seconds
+first. With --long, also PSS after 300 cells and a trivial cell with 200
+variables in the session next to the same cell with one. Machines are
+noisy: read medians and ratios, not single numbers.
 """
 
 import argparse
 import os
+import pathlib
 import statistics
+import subprocess
+import tempfile
 import time
 
 import jupyter_client
@@ -26,6 +33,7 @@ CELLS = {
         "trivial": "1 + 1",
         "array": "let b = &a * 2.0; b.sum()",
         "aid": "%aid a",
+        "define": lambda n: "\n".join(f"let v{i} = Array1::<f64>::zeros({i % 7 + 1});" for i in range(n)),
     },
     "python3": {
         "setup": "import numpy as np",
@@ -33,12 +41,14 @@ CELLS = {
         "trivial": "1 + 1",
         "array": "b = a * 2.0; b.sum()",
         "aid": "a.__array_interface__['data'][0]",
+        "define": lambda n: "\n".join(f"v{i} = np.zeros({i % 7 + 1})" for i in range(n)),
     },
     "rust": {  # evcxr_jupyter
         "first": ':dep ndarray = "0.17"\nuse ndarray::prelude::*;\nlet a = Array2::<f64>::zeros((100, 100)); a.sum()',
         "trivial": "1 + 1",
         "array": "let b = &a * 2.0; b.sum()",
         "aid": "a.as_ptr() as usize",
+        "define": lambda n: "\n".join(f"let v{i} = Array1::<f64>::zeros({i % 7 + 1});" for i in range(n)),
     },
 }
 IDLE_SECONDS = 10
@@ -63,13 +73,71 @@ def rss_bytes(pid):
     return total
 
 
-def run(client, code, timeout=600):
+def pss_bytes(pid):
+    """Proportional memory of `pid` and all its descendants: shared pages
+    counted once across the tree, unlike RSS."""
+    total, stack = 0, [pid]
+    while stack:
+        p = stack.pop()
+        try:
+            with open(f"/proc/{p}/smaps_rollup") as f:
+                for line in f:
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1]) * 1024
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as f:
+                    stack.extend(int(c) for c in f.read().split())
+        except FileNotFoundError:
+            continue
+    return total
+
+
+def run_with_reply(client, code, timeout=600):
     started = time.perf_counter()
     reply = client.execute_interactive(code, timeout=timeout, output_hook=lambda m: None)
     elapsed = time.perf_counter() - started
     if reply["content"]["status"] != "ok":
         raise RuntimeError(f"{code!r} failed: {reply['content'].get('evalue')}")
-    return elapsed
+    return elapsed, reply
+
+
+def run(client, code, timeout=600):
+    return run_with_reply(client, code, timeout)[0]
+
+
+def compilations(client, code):
+    """How many times the ndlens kernel compiled `code` (its reply's metadata)."""
+    return run_with_reply(client, code)[1]["metadata"].get("ndlens", {}).get("compilations")
+
+
+def rustc_floor(repeat):
+    """The median time rustc takes for a one-line library built as evcxr
+    builds a cell: a cdylib against the shared standard library, opt-level 2."""
+    with tempfile.TemporaryDirectory() as folder:
+        source = pathlib.Path(folder) / "cell.rs"
+        source.write_text("pub fn cell() -> i32 { 1 + 1 }\n")
+        command = ["rustc", "--crate-type", "cdylib", "-C", "prefer-dynamic", "-C", "opt-level=2",
+                   "--out-dir", folder, str(source)]
+        times = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            subprocess.run(command, check=True)
+            times.append(time.perf_counter() - started)
+        return statistics.median(times)
+
+
+def trivial_with_variables(kernel_name, count, repeat):
+    """The median trivial cell with `count` variables in the session."""
+    cells = CELLS[kernel_name]
+    manager, client = start(kernel_name)
+    try:
+        if "setup" in cells:
+            run(client, cells["setup"])
+        run(client, cells["first"])
+        run(client, cells["define"](count), timeout=3600)
+        return statistics.median(run(client, cells["trivial"], timeout=3600) for _ in range(repeat))
+    finally:
+        stop(manager, client)
 
 
 def start(kernel_name):
@@ -100,48 +168,81 @@ def first_cell_after(kernel_name, seconds):
         stop(manager, client)
 
 
-def measure(kernel_name, repeat):
+def measure(kernel_name, repeat, long):
     cells = CELLS[kernel_name]
     started = time.perf_counter()
     manager, client = start(kernel_name)
     figures = {"start": time.perf_counter() - started}
+    pid = manager.provisioner.process.pid
     try:
         if "setup" in cells:
             run(client, cells["setup"])
         figures["first array cell"] = run(client, cells["first"])
         for name in ("trivial", "array", "aid"):
             figures[f"{name} cell (median)"] = statistics.median(run(client, cells[name]) for _ in range(repeat))
+        if kernel_name == "ndlens":
+            for name in ("trivial", "array", "aid"):
+                figures[f"compilations, {name} cell"] = compilations(client, cells[name])
         count = 3 + 3 * repeat + ("setup" in cells)
         for _ in range(max(0, 10 - count)):
             run(client, cells["trivial"])
-        figures["memory after 10+ cells (MiB)"] = rss_bytes(manager.provisioner.process.pid) / 2**20
+            count += 1
+        figures["RSS after 10+ cells (MiB)"] = rss_bytes(pid) / 2**20
+        figures["PSS after 10+ cells (MiB)"] = pss_bytes(pid) / 2**20
+        if long:
+            for _ in range(max(0, 300 - count)):
+                run(client, cells["trivial"])
+            after = pss_bytes(pid) / 2**20
+            figures["PSS after 300 cells (MiB)"] = after
+            figures["PSS growth per 100 cells (MiB)"] = (after - figures["PSS after 10+ cells (MiB)"]) / (300 - count) * 100
     finally:
         stop(manager, client)
     figures[f"first array cell, {IDLE_SECONDS} s after start"] = first_cell_after(kernel_name, IDLE_SECONDS)
+    if long:
+        figures["trivial cell, 1 variable (median)"] = trivial_with_variables(kernel_name, 1, 3)
+        figures["trivial cell, 200 variables (median)"] = trivial_with_variables(kernel_name, 200, 3)
     return figures
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--long", action="store_true", help="also 300 cells and 200 variables (minutes)")
     args = parser.parse_args()
     installed = KernelSpecManager().find_kernel_specs()
     kernels = [k for k in ("ndlens", "python3", "rust") if k in installed]
     missing = [NAMES[k] for k in ("python3", "rust") if k not in installed]
-    results = {k: measure(k, args.repeat) for k in kernels}
-    rows = list(next(iter(results.values())).keys())
+    results = {k: measure(k, args.repeat, args.long) for k in kernels}
+    floor = rustc_floor(args.repeat)
+    rows = list(results[kernels[0]].keys())
     width = max(len(r) for r in rows)
     print(f"{'':<{width}}  " + "  ".join(f"{NAMES[k]:>18}" for k in kernels))
     for row in rows:
         cells = []
         for k in kernels:
-            value = results[k][row]
-            cells.append(f"{value:>18.1f}" if "MiB" in row else f"{value * 1000:>15.1f} ms")
+            value = results[k].get(row)
+            if value is None:
+                cells.append(f"{'':>18}")
+            elif "MiB" in row:
+                cells.append(f"{value:>18.1f}")
+            elif "compilations" in row:
+                cells.append(f"{value:>18}")
+            else:
+                cells.append(f"{value * 1000:>15.1f} ms")
         print(f"{row:<{width}}  " + "  ".join(cells))
+    print(f"\nrustc floor (one-line cdylib, -C prefer-dynamic -C opt-level=2), median: {floor * 1000:.1f} ms")
+    if "ndlens" in results:
+        ours = results["ndlens"]
+        print("ndlens / rustc floor: " + ", ".join(
+            f"{name} x{ours[f'{name} cell (median)'] / floor:.1f}" for name in ("trivial", "array", "aid")))
+        if args.long:
+            print(f"ndlens, trivial cell with 200 variables / with 1: "
+                  f"x{ours['trivial cell, 200 variables (median)'] / ours['trivial cell, 1 variable (median)']:.1f}")
     if "ndlens" in results:
         for k in kernels[1:]:
             ratios = ", ".join(
-                f"{row.split(' (')[0]} x{results['ndlens'][row] / results[k][row]:.1f}" for row in rows
+                f"{row.split(' (')[0]} x{results['ndlens'][row] / results[k][row]:.1f}"
+                for row in rows if results[k].get(row) and "compilations" not in row
             )
             print(f"ndlens / {NAMES[k]}: {ratios}")
     for name in missing:

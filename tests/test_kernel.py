@@ -6,7 +6,7 @@ import re
 import pytest
 
 TIMEIT_LINE = re.compile(
-    r"^\d[\d.e+]* (s|ms|µs|ns) ± \d[\d.e+]* (s|ms|µs|ns) per loop "
+    r"^\d[\d.e+]* (s|ms|μs|ns) ± \d[\d.e+]* (s|ms|μs|ns) per loop "
     r"\(mean ± std\. dev\. of (\d+) runs?, ([\d,]+) loops? each\)$"
 )
 
@@ -137,6 +137,22 @@ def test_evcxr_commands_keep_working(kernel):
     assert "listed_by_vars" in shown
 
 
+def test_values_show_in_one_compilation_and_follow_fmt(kernel):
+    reply, messages = kernel.run("6 * 7")
+    assert reply["metadata"]["ndlens"]["compilations"] == 1
+    (result,) = [m["content"]["data"] for m in messages if m["msg_type"] == "execute_result"]
+    assert result["text/plain"] == "42"
+    assert kernel.text("Some((1, \"x\"))") == 'Some((1, "x"))'
+    # Rich types keep their own display.
+    assert "text/html" in kernel.result("layout(&Array1::<u8>::zeros(2))")
+    try:
+        kernel.ok(":fmt {:#?}")
+        assert kernel.text("Some(1)") == "Some(\n    1,\n)"
+    finally:
+        kernel.ok(":fmt {:?}")
+    assert kernel.text("Some(1)") == "Some(1)"
+
+
 # --- magics ---------------------------------------------------------------
 
 def test_aid_is_the_address_of_the_first_element(kernel):
@@ -193,7 +209,7 @@ def test_cell_timeit_runs_setup_before_each_run(kernel):
 def test_time_runs_once_and_keeps_bindings(kernel):
     messages = kernel.ok("%time let timed = Array1::<f64>::ones(5).sum();")
     out = "".join(m["content"]["text"] for m in messages if m["msg_type"] == "stream")
-    assert re.match(r"^Wall time: \d[\d.e+]* (s|ms|µs|ns)\n$", out), out
+    assert re.match(r"^Wall time: \d[\d.e+]* (s|ms|μs|ns)\n$", out), out
     assert kernel.text("timed") == "5.0"
     data = kernel.result("%%time\nlet w = 2;\nw * 21")
     assert data["text/plain"] == "42"
@@ -211,8 +227,26 @@ def test_whos_lists_variables_with_array_layouts(kernel):
 
 def test_lsmagic_lists_every_magic(kernel):
     text = kernel.text("%lsmagic")
-    for magic in ["%aid", "%shares", "%timeit", "%%timeit", "%time", "%%time", "%layout", "%whos", "%lsmagic"]:
+    for magic in ["%aid", "%shares", "%timeit", "%%timeit", "%time", "%%time", "%layout", "%whos", "%checks", "%lsmagic"]:
         assert re.search(rf"^  {re.escape(magic)}\b", text, re.M), magic
+
+
+def test_cells_compile_as_release_until_checks_are_switched_on(kernel):
+    kernel.ok("let kept_across_checks = 5u8;")
+    overflow = "let top: u8 = 255; top + std::hint::black_box(1u8)"
+    assert kernel.text(overflow) == "0"
+    assert kernel.text("cfg!(debug_assertions)") == "false"
+    try:
+        assert kernel.text("%checks on").startswith("Checks are on")
+        error = kernel.error(overflow)
+        assert error["ename"] == "Panic"
+        assert error["evalue"].startswith("attempt to add with overflow")
+        assert kernel.text("cfg!(debug_assertions)") == "true"
+        assert kernel.text("kept_across_checks") == "5"
+    finally:
+        assert kernel.text("%checks off").startswith("Checks are off")
+    assert kernel.text(overflow) == "0"
+    assert "%checks: `maybe` is neither on nor off" in kernel.error("%checks maybe")["evalue"]
 
 
 @pytest.mark.parametrize(

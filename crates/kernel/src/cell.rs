@@ -17,6 +17,9 @@ use crate::syntax;
 /// Runs `cell`: its Rust code and magics in order. Events shown along the
 /// way go through `router`.
 pub fn run(engine: &mut Engine, cell: &str, router: &Router) -> CellOutcome {
+    if let Some(report) = too_deep(cell) {
+        return CellOutcome::error(report);
+    }
     let pieces = match magics::parse_cell(cell) {
         Ok(pieces) => pieces,
         Err(e) => return CellOutcome::error(e.report()),
@@ -46,6 +49,22 @@ pub fn run(engine: &mut Engine, cell: &str, router: &Router) -> CellOutcome {
     outcome
 }
 
+/// The error for code nested deeper than the kernel reads, before any
+/// parser sees it.
+fn too_deep(code: &str) -> Option<ErrorReport> {
+    let depth = syntax::nesting_depth(code);
+    (depth > syntax::MAX_NESTING).then(|| {
+        ErrorReport::new(
+            "NestingError",
+            format!(
+                "brackets nest {depth} deep here; the kernel reads code nested at most {} deep",
+                syntax::MAX_NESTING
+            ),
+            Vec::new(),
+        )
+    })
+}
+
 /// The values of an execute request's `user_expressions`, each as a mime
 /// bundle or an error.
 pub fn user_expressions(
@@ -55,6 +74,9 @@ pub fn user_expressions(
     expressions
         .iter()
         .map(|(name, expression)| {
+            if let Some(report) = too_deep(expression) {
+                return (name.clone(), Err(report));
+            }
             let outcome = CellOutcome::from_evaluation(engine.eval_generated(expression), expression, |d| {
                 outcome::compile_error(expression, d)
             });
@@ -77,12 +99,18 @@ pub fn complete_magic(code: &str, cursor: usize) -> Option<(Vec<String>, usize, 
 
 /// Completions from rust-analyzer, through the engine.
 pub fn complete_rust(engine: &mut Engine, code: &str, cursor: usize) -> (Vec<String>, usize, usize) {
+    if too_deep(code).is_some() {
+        return (Vec::new(), cursor, cursor);
+    }
     engine.complete(code, cursor)
 }
 
 /// What to show for the word under `cursor` (bytes): an array's layout,
 /// or rust-analyzer's documentation.
 pub fn inspect(engine: &mut Engine, code: &str, cursor: usize) -> Option<MimeBundle> {
+    if too_deep(code).is_some() {
+        return None;
+    }
     let word = word_at(code, cursor);
     if engine.variables().iter().any(|v| v.is_array() && v.name() == word) {
         let evaluation = engine.eval_generated(&format!("ndlens::layout(&({word}))"));
@@ -113,6 +141,9 @@ pub enum Completeness {
 }
 
 pub fn completeness(code: &str) -> Completeness {
+    if too_deep(code).is_some() {
+        return Completeness::Invalid;
+    }
     if code.trim_start().starts_with('%') || syntax::lexes(code).is_ok() {
         Completeness::Complete
     } else if unclosed(code) {
@@ -153,6 +184,16 @@ mod tests {
         assert_eq!(completeness("let s = \"abc"), Completeness::Incomplete);
         assert_eq!(completeness("let x = );"), Completeness::Invalid);
         assert_eq!(completeness("%timeit a.sum()"), Completeness::Complete);
+    }
+
+    #[test]
+    fn code_nested_too_deep_is_refused_before_parsing() {
+        let deep = "(".repeat(5000) + &")".repeat(5000);
+        assert_eq!(completeness(&deep), Completeness::Invalid);
+        let report = too_deep(&deep).unwrap();
+        assert_eq!(report.ename, "NestingError");
+        assert!(report.evalue.starts_with("brackets nest 5000 deep here"));
+        assert!(too_deep("vec![(1, 2)]").is_none());
     }
 
     #[test]

@@ -158,8 +158,7 @@ fn warm_session_cache(lens: &Path) -> Result<()> {
     let started = std::time::Instant::now();
     println!("Building ndarray and ndlens for sessions (once; a minute or two the first time)...");
     let slot = engine::slots::acquire(&engine::slots::sessions_root()?)?;
-    std::env::set_var("EVCXR_TMPDIR", &slot.dir);
-    engine::slots::expose_rust_libraries()?;
+    engine::environment::enter(&slot)?;
     let (mut context, _outputs) = evcxr::CommandContext::new().map_err(|e| {
         anyhow::anyhow!("the Rust engine could not start: {e}; is `rustup component add rust-src` done?")
     })?;

@@ -92,11 +92,13 @@ fn run_kernel(args: KernelArgs) -> Result<()> {
     };
     // Set before any thread starts: evcxr reads it when the context is made.
     let slot = engine::slots::acquire(&engine::slots::sessions_root()?)?;
-    std::env::set_var("EVCXR_TMPDIR", &slot.dir);
-    engine::slots::expose_rust_libraries()?;
+    engine::environment::enter(&slot)?;
 
     let router = engine::output::Router::default();
-    let engine = engine::EngineHandle::start(engine::EngineConfig { lens_dir }, router.clone());
+    let engine = engine::EngineHandle::start(
+        engine::EngineConfig { lens_dir, crate_dir: engine::environment::crate_dir(&slot) },
+        router.clone(),
+    );
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -34,6 +34,30 @@ pub fn byte_range(node: &impl ToTokens) -> Range<usize> {
     }
 }
 
+/// The deepest bracket nesting the kernel reads. `syn`, and the parsers
+/// inside evcxr, descend recursively: code nested thousands deep would
+/// overflow a thread's stack and end the kernel, where a person writes a
+/// few dozen levels at most.
+pub const MAX_NESTING: usize = 256;
+
+/// How deep `(`, `[` and `{` nest in `code`, counted in one pass without
+/// recursion. Brackets inside strings and comments count too, so this can
+/// only overstate.
+pub fn nesting_depth(code: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    for c in code.chars() {
+        match c {
+            '(' | '[' | '{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
 /// Whether `code` lexes as Rust: balanced brackets, closed strings and
 /// comments.
 pub fn lexes(code: &str) -> Result<TokenStream, proc_macro2::LexError> {
@@ -43,6 +67,13 @@ pub fn lexes(code: &str) -> Result<TokenStream, proc_macro2::LexError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nesting_is_counted_without_recursion() {
+        assert_eq!(nesting_depth("f(a[1], {2})"), 2);
+        let deep = "(".repeat(100_000) + &")".repeat(100_000);
+        assert_eq!(nesting_depth(&deep), 100_000);
+    }
 
     #[test]
     fn ranges_map_back_to_the_code() {

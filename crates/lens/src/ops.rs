@@ -29,9 +29,10 @@ where
 {
     let a = a.into();
     let len = a.len();
-    if layout(&a).c_contiguous {
-        // A C-contiguous array is one run of `len` elements in row-major
-        // order, which ndarray reshapes as a view.
+    // ndarray's standard layout is NumPy's C-contiguity (length-1 axes may
+    // have any stride, an empty array counts): one run of `len` elements in
+    // row-major order, which ndarray reshapes as a view.
+    if a.is_standard_layout() {
         if let Ok(view) = a.clone().into_shape_with_order(len) {
             return CowArray::from(view);
         }
@@ -122,7 +123,14 @@ where
     let a = a.into();
     let error = |reason: String| ReshapeError { from: a.shape().to_vec(), to: shape.to_vec(), reason };
     let dims = infer_shape(a.len(), shape).map_err(error)?;
-    match a.to_shape(IxDyn(&dims)) {
+    if a.is_standard_layout() {
+        // The common case, and the cheap one: a C-contiguous array reshapes
+        // in C order as a view of the same borrow.
+        if let Ok(view) = a.clone().into_shape_with_order(dims.clone()) {
+            return Ok(CowArray::from(view));
+        }
+    }
+    match a.to_shape(dims) {
         // `to_shape` borrows `a`, a local view; re-derive the view from the
         // original data so that it lives as long as the input does.
         Ok(reshaped) if reshaped.is_view() => {
@@ -186,7 +194,7 @@ unsafe fn view_like<'a, A>(v: &CowArray<'_, A, IxDyn>) -> ArrayView<'a, A, IxDyn
 }
 
 /// Resolves a NumPy-style shape with at most one `-1` for `len` elements.
-fn infer_shape(len: usize, shape: &[isize]) -> Result<Vec<usize>, String> {
+fn infer_shape(len: usize, shape: &[isize]) -> Result<IxDyn, String> {
     let mut inferred = None;
     let mut known: usize = 1;
     for (axis, &n) in shape.iter().enumerate() {
@@ -197,7 +205,11 @@ fn infer_shape(len: usize, shape: &[isize]) -> Result<Vec<usize>, String> {
             n => known = known.checked_mul(n as usize).ok_or("the shape has too many elements")?,
         }
     }
-    let mut dims: Vec<usize> = shape.iter().map(|&n| n.max(0) as usize).collect();
+    // IxDyn keeps up to four axes inline: no allocation for the usual shapes.
+    let mut dims = IxDyn::zeros(shape.len());
+    for (axis, &n) in shape.iter().enumerate() {
+        dims[axis] = n.max(0) as usize;
+    }
     match inferred {
         Some(_) if known == 0 => Err("an axis of length 0 leaves -1 undetermined".into()),
         Some(_) if !len.is_multiple_of(known) => {

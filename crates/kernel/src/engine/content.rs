@@ -37,6 +37,36 @@ pub fn panic_hook() -> String {
     )
 }
 
+/// The environment variable of the session's process that asks
+/// [`debug_display`] for `{:#?}` (evcxr's `:fmt {:#?}`).
+pub const PRETTY_DEBUG_VARIABLE: &str = "NDLENS_PRETTY_DEBUG";
+
+/// Code for the session that gives every `Debug` value an `evcxr_display`.
+///
+/// evcxr shows a cell's final value by compiling `(value).evcxr_display()`
+/// first and, when that fails to compile, compiling the cell again with a
+/// `Debug` fallback (`code_with_fallback` in evcxr's `eval_context.rs`): a
+/// cell ending in `1 + 1` or `a.sum()` is built twice. With this trait in
+/// the session the first build succeeds. Method resolution still prefers a
+/// type's own `evcxr_display` (the lens's `Layout`, `Diagram`, ...) for a
+/// value; only a cell that ends in a *reference* to such a type now shows
+/// its `Debug` text.
+pub fn debug_display() -> String {
+    let report = print_block("text/plain", "text");
+    format!(
+        "trait __NdlensShowDebug {{ fn evcxr_display(&self); }}\n\
+         impl<T: ::std::fmt::Debug + ?Sized> __NdlensShowDebug for T {{\n    \
+             fn evcxr_display(&self) {{\n        \
+                 let text = match ::std::env::var_os({PRETTY_DEBUG_VARIABLE:?}) {{\n            \
+                     Some(_) => format!(\"{{:#?}}\", self),\n            \
+                     None => format!(\"{{:?}}\", self),\n        \
+                 }};\n        \
+                 {report}\n    \
+             }}\n\
+         }}"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -47,6 +77,12 @@ mod tests {
             print_block(TIME_MIME, "t"),
             "println!(\"EVCXR_BEGIN_CONTENT application/vnd.ndlens.time+json\\n{}\\nEVCXR_END_CONTENT\", t);"
         );
+    }
+
+    #[test]
+    fn the_debug_display_is_rust() {
+        let code = debug_display();
+        assert!(syn::parse_file(&code).is_ok(), "{code}");
     }
 
     #[test]

@@ -9,7 +9,9 @@
 
 pub mod content;
 pub mod diagnostics;
+pub mod environment;
 pub mod output;
+pub mod profile;
 pub mod slots;
 pub mod variables;
 pub mod views;
@@ -30,10 +32,12 @@ use output::Router;
 pub use variables::Variable;
 use views::{DerivedViews, Rewritten};
 
-/// Where the engine finds the ndlens library to load in every session.
+/// Where the engine finds the ndlens library to load in every session, and
+/// the folder evcxr builds cells in.
 #[derive(Clone, Debug)]
 pub struct EngineConfig {
     pub lens_dir: PathBuf,
+    pub crate_dir: PathBuf,
 }
 
 /// The code every session starts with. The array it makes has evcxr's type
@@ -42,9 +46,10 @@ pub struct EngineConfig {
 pub fn prelude(lens_dir: &Path) -> String {
     format!(
         ":dep ndlens = {{ path = {:?} }}\n:dep ndarray = \"0.17\"\nuse ndarray::prelude::*;\nuse ndlens::prelude::*;\n\
-         let __ndlens_warm = ndarray::Array2::<f64>::zeros((1, 1));\n{}",
+         let __ndlens_warm = ndarray::Array2::<f64>::zeros((1, 1));\n{}\n{}",
         lens_dir.display().to_string(),
-        content::panic_hook()
+        content::panic_hook(),
+        content::debug_display(),
     )
 }
 
@@ -108,6 +113,11 @@ pub struct Engine {
     context: CommandContext,
     views: DerivedViews,
     config: EngineConfig,
+    checks: profile::Checks,
+    /// Compilations since [`Engine::take_compilations`] last asked.
+    compilations: usize,
+    /// Whether `:fmt {:#?}` is in force.
+    pretty_debug: bool,
     interrupted: Arc<AtomicBool>,
 }
 
@@ -137,6 +147,9 @@ impl EngineHandle {
         };
         std::thread::Builder::new()
             .name("ndlens-engine".into())
+            // evcxr's parsers recurse; cells are refused past
+            // syntax::MAX_NESTING, and this leaves room well beyond it.
+            .stack_size(64 << 20)
             .spawn(move || {
                 let mut engine = Engine::start(config, router, interrupted);
                 if let Ok(engine) = &engine {
@@ -205,13 +218,54 @@ impl Engine {
         let (context, outputs) = CommandContext::new().map_err(|e| StartError::Context(e.to_string()))?;
         let context_ready = started.elapsed();
         router.forward(outputs.stdout, outputs.stderr);
-        let mut engine = Engine { context, views: DerivedViews::default(), config, interrupted };
+        let mut engine = Engine {
+            context,
+            views: DerivedViews::default(),
+            config,
+            checks: profile::Checks::Off,
+            compilations: 0,
+            pretty_debug: false,
+            interrupted,
+        };
         let prelude = prelude(&engine.config.lens_dir);
-        if let Err(e) = engine.context.execute(&prelude) {
+        if let Err(e) = engine.execute(&prelude) {
             return Err(StartError::Prelude { lens_dir: engine.config.lens_dir.clone(), message: e.to_string() });
         }
         eprintln!("ndlens: session ready in {:.2?} (evcxr context {:.2?})", started.elapsed(), context_ready);
         Ok(engine)
+    }
+
+    /// Runs `code` through evcxr, counting its compilations: evcxr records
+    /// one phase per compile attempt (a fallback or a fix before the next
+    /// attempt, then "Final compile"), and one for the execution.
+    fn execute(&mut self, code: &str) -> Result<evcxr::EvalOutputs, EvcxrError> {
+        let result = self.context.execute(code);
+        self.compilations += match &result {
+            Ok(outputs) => outputs.phases.iter().filter(|p| p.name != "Execution").count(),
+            Err(EvcxrError::CompilationErrors(_)) => 1,
+            Err(_) => 0,
+        };
+        result
+    }
+
+    /// How many times code was compiled since the last call: the cost of a
+    /// cell, reported to clients in the reply's metadata.
+    pub fn take_compilations(&mut self) -> usize {
+        std::mem::take(&mut self.compilations)
+    }
+
+    /// Whether the cells' own code is compiled with overflow checks and
+    /// debug assertions.
+    pub fn checks(&self) -> profile::Checks {
+        self.checks
+    }
+
+    /// Compiles the cells from the next one on with `checks`; see
+    /// [`profile`].
+    pub fn set_checks(&mut self, checks: profile::Checks) -> anyhow::Result<()> {
+        profile::write(&self.config.crate_dir, checks)?;
+        self.checks = checks;
+        Ok(())
     }
 
     /// The session's variables, sorted by name, then the remembered views,
@@ -242,7 +296,7 @@ impl Engine {
         self.views.forget_rebound(original);
         let rewritten = self.views.expand(original);
         let before = self.variable_names();
-        let mut result = self.context.execute(&rewritten.code);
+        let mut result = self.execute(&rewritten.code);
         let mut rewritten = rewritten;
         // A view that borrows its owner cannot be kept: remember it as the
         // expression that derives it, and run the cell without keeping it.
@@ -253,7 +307,7 @@ impl Engine {
             if !borrowed.is_empty() {
                 let mut views = self.views.clone();
                 if let Some(again) = views.adopt(original, &borrowed) {
-                    let retried = self.context.execute(&again.code);
+                    let retried = self.execute(&again.code);
                     if retried.is_ok() {
                         self.views = views;
                     }
@@ -262,7 +316,35 @@ impl Engine {
                 }
             }
         }
+        if result.is_ok() {
+            self.follow_fmt(original);
+        }
         self.evaluation(result, original, &rewritten, first_line, before)
+    }
+
+    /// evcxr's `:fmt` sets how its `Debug` fallback formats values; the
+    /// session's own debug display ([`content::debug_display`]) follows the
+    /// two `Debug` forms, `{:?}` and `{:#?}`, through an environment
+    /// variable of the session's process. Other formats apply to values
+    /// that evcxr itself shows (those without `Debug`).
+    fn follow_fmt(&mut self, code: &str) {
+        let Some(format) = code.lines().rev().find_map(|l| l.trim().strip_prefix(":fmt")) else { return };
+        let pretty = format.trim() == "{:#?}";
+        if pretty != self.pretty_debug {
+            self.pretty_debug = pretty;
+            self.apply_pretty_debug();
+        }
+    }
+
+    fn apply_pretty_debug(&mut self) {
+        let variable = content::PRETTY_DEBUG_VARIABLE;
+        let statement = match self.pretty_debug {
+            true => format!("unsafe {{ ::std::env::set_var({variable:?}, \"1\") }}"),
+            false => format!("unsafe {{ ::std::env::remove_var({variable:?}) }}"),
+        };
+        if let Err(e) = self.execute(&format!("{statement};")) {
+            eprintln!("ndlens: could not follow :fmt in the session: {e}");
+        }
     }
 
     /// Runs code the kernel generated (a magic's), reporting compile errors
@@ -270,7 +352,7 @@ impl Engine {
     pub fn eval_generated(&mut self, code: &str) -> Evaluation {
         let rewritten = self.views.expand(code);
         let before = self.variable_names();
-        let result = self.context.execute(&rewritten.code);
+        let result = self.execute(&rewritten.code);
         let mut evaluation = self.evaluation(result, code, &rewritten, 1, before);
         match &mut evaluation.failure {
             Some(Failure::Compile(diagnostics)) => diagnostics.iter_mut().for_each(|d| d.position = None),
@@ -355,8 +437,11 @@ impl Engine {
     /// A new session process has none of the old one's runtime state: set
     /// the panic hook again.
     fn reinstall_hooks(&mut self) {
-        if let Err(e) = self.context.execute(&content::panic_hook()) {
+        if let Err(e) = self.execute(&content::panic_hook()) {
             eprintln!("ndlens: could not reinstall the panic hook after a restart: {e}");
+        }
+        if self.pretty_debug {
+            self.apply_pretty_debug();
         }
     }
 

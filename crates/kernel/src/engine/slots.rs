@@ -12,28 +12,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-/// Makes the Rust standard library findable by the session's process.
-///
-/// Cells are compiled against the toolchain's shared `libstd`, found
-/// through a run path relative to where cargo first wrote the library; evcxr
-/// loads a copy one folder up, where that relative path only resolves by
-/// luck (it does under `/tmp`, not under a home folder). Naming the folder
-/// in `LD_LIBRARY_PATH` makes it resolve wherever the slot is. Call before
-/// any thread starts.
-pub fn expose_rust_libraries() -> Result<()> {
-    let output = std::process::Command::new("rustc")
-        .args(["--print", "target-libdir"])
-        .output()
-        .context("running `rustc --print target-libdir`: is rustc on PATH?")?;
-    let libdir = String::from_utf8_lossy(&output.stdout).trim().to_string();
-    let mut paths: Vec<PathBuf> = vec![PathBuf::from(libdir)];
-    if let Some(existing) = std::env::var_os("LD_LIBRARY_PATH") {
-        paths.extend(std::env::split_paths(&existing));
-    }
-    std::env::set_var("LD_LIBRARY_PATH", std::env::join_paths(paths).context("joining library paths")?);
-    Ok(())
-}
-
 /// How many kernels can run at once before slots are created anew.
 const MAX_SLOTS: usize = 64;
 

@@ -8,6 +8,9 @@ use crate::outcome::CellOutcome;
 
 pub struct Layout;
 
+/// The most arrays one diagram draws; its colours repeat after eight.
+const MAX_ARRAYS: usize = 32;
+
 static USAGE: Usage =
     Usage { name: "%layout", synopsis: "%layout A[, B ...]", help: "the memory-layout diagram of one or more arrays" };
 
@@ -20,6 +23,9 @@ impl Magic for Layout {
         let arrays = args::expressions(usage, args)?;
         if arrays.is_empty() {
             return Err(usage.error("which arrays? It needs at least one expression"));
+        }
+        if arrays.len() > MAX_ARRAYS {
+            return Err(usage.error(format!("draws at most {MAX_ARRAYS} arrays, got {}", arrays.len())));
         }
         Ok(Box::new(LayoutOf { arrays }))
     }

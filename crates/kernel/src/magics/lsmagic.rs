@@ -39,7 +39,10 @@ fn listing() -> String {
         out.push_str(&format!("  {:<width$}  {}\n", usage.synopsis, usage.help));
     }
     out.push_str(
-        "\nevcxr's own commands (:dep, :vars, :opt, :clear, :help ...) work as in evcxr.\n\
+        "\nCells compile as `cargo build --release` would: dependencies at opt-level 3, and no overflow\n\
+         checks or debug assertions in cells unless %checks on.\n\
+         evcxr's own commands (:dep, :vars, :opt, :clear, :help ...) work as in evcxr; :opt sets the\n\
+         cells' optimisation only.\n\
          Views across cells: `let v = m.t();` is remembered as `m.t()` and re-derived from `m`\n\
          each time `v` is used, so `v` always views the current `m`. In NumPy a view keeps\n\
          the old buffer alive when its owner is reassigned; here it follows the new owner.\n",

@@ -10,6 +10,7 @@
 
 mod aid;
 mod args;
+mod checks;
 mod layout;
 mod lsmagic;
 mod shares;
@@ -28,8 +29,16 @@ use crate::outcome::{CellOutcome, ErrorReport};
 pub use args::Expression;
 
 /// Every magic the kernel knows, in the order `%lsmagic` lists them.
-pub static MAGICS: &[&dyn Magic] =
-    &[&aid::Aid, &shares::Shares, &layout::Layout, &timeit::Timeit, &time::Time, &whos::Whos, &lsmagic::Lsmagic];
+pub static MAGICS: &[&dyn Magic] = &[
+    &aid::Aid,
+    &shares::Shares,
+    &layout::Layout,
+    &timeit::Timeit,
+    &time::Time,
+    &whos::Whos,
+    &checks::ChecksMagic,
+    &lsmagic::Lsmagic,
+];
 
 /// One magic.
 pub trait Magic: Sync {

@@ -26,6 +26,10 @@ const DEFAULT_RUNS: u32 = 7;
 const MIN_RUN_SECONDS: f64 = 0.2;
 /// The loop counts tried are 1, 10, … up to this power of ten.
 const MAX_LOOPS_POWER: u32 = 9;
+/// The most loops per run `-n` takes: more would run for days.
+const MAX_LOOPS: u64 = 10_000_000_000;
+/// The most runs `-r` takes.
+const MAX_RUNS: u64 = 10_000;
 /// The flags, for completion.
 const FLAGS: [&str; 4] = ["-n", "-r", "-q", "-o"];
 
@@ -120,10 +124,14 @@ fn parse_options<'a>(usage: &Usage, args: &'a str) -> Result<(Options, &'a str),
                 if number == 0 {
                     return Err(needs_number());
                 }
+                let most = if flag == 'n' { MAX_LOOPS } else { MAX_RUNS };
+                if number > most {
+                    return Err(usage.error(format!("-{flag} takes at most {most}")));
+                }
                 if flag == 'n' {
                     options.loops = Some(number);
                 } else {
-                    options.runs = u32::try_from(number).map_err(|_| usage.error("-r is too large"))?;
+                    options.runs = number as u32;
                 }
                 rest = after[end..].trim_start();
             }
@@ -294,6 +302,10 @@ mod tests {
         assert_eq!(rest, "-x + 1");
         assert!(parse_options(&USAGES[0], "-n zero x").is_err());
         assert!(parse_options(&USAGES[0], "-r 0 x").is_err());
+        let e = parse_options(&USAGES[0], "-n 18446744073709551615 x").unwrap_err();
+        assert_eq!(e.problem, "-n takes at most 10000000000");
+        assert!(parse_options(&USAGES[0], "-n 99999999999999999999999 x").is_err());
+        assert!(parse_options(&USAGES[0], "-r 4294967295 x").is_err());
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! `Wall time:` line.
 //!
 //! ```text
-//! 6.76 ms ± 623 µs per loop (mean ± std. dev. of 7 runs, 100 loops each)
+//! 6.76 ms ± 623 μs per loop (mean ± std. dev. of 7 runs, 100 loops each)
 //! ```
 
 /// The measurements one `%timeit` made.
@@ -33,7 +33,7 @@ impl TimeitResult {
     }
 
     /// IPython's line:
-    /// `6.76 ms ± 623 µs per loop (mean ± std. dev. of 7 runs, 100 loops each)`.
+    /// `6.76 ms ± 623 μs per loop (mean ± std. dev. of 7 runs, 100 loops each)`.
     pub fn summary(&self) -> String {
         let runs = self.runs.len();
         format!(
@@ -92,7 +92,8 @@ pub fn format_time(seconds: f64) -> String {
         }
         return parts.join(" ");
     }
-    const UNITS: [(&str, f64); 4] = [("s", 1.0), ("ms", 1e3), ("µs", 1e6), ("ns", 1e9)];
+    // IPython writes GREEK SMALL LETTER MU (U+03BC), not MICRO SIGN (U+00B5).
+    const UNITS: [(&str, f64); 4] = [("s", 1.0), ("ms", 1e3), ("\u{3bc}s", 1e6), ("ns", 1e9)];
     let (unit, scale) = UNITS[unit_order(seconds)];
     format!("{} {unit}", general_format(seconds * scale, 3))
 }
@@ -157,11 +158,11 @@ mod tests {
 
     #[test]
     fn times_read_like_ipython() {
-        // Each pair was printed by IPython 8's _format_time.
+        // Each pair was printed by IPython 9's _format_time.
         assert_eq!(format_time(0.00676), "6.76 ms");
-        assert_eq!(format_time(0.000623), "623 µs");
+        assert_eq!(format_time(0.000623), "623 μs");
         assert_eq!(format_time(3.3e-7), "330 ns");
-        assert_eq!(format_time(5e-6), "5 µs");
+        assert_eq!(format_time(5e-6), "5 μs");
         assert_eq!(format_time(1.999e-7), "200 ns");
         assert_eq!(format_time(0.0), "0 ns");
         assert_eq!(format_time(1.5), "1.5 s");

@@ -26,7 +26,12 @@ pub struct SessionState {
 pub async fn shell(kernel: &Kernel, request: &JupyterMessage) -> Option<JupyterMessage> {
     let content: JupyterMessageContent = match &request.content {
         JupyterMessageContent::KernelInfoRequest(_) => kernel_info().into(),
-        JupyterMessageContent::ExecuteRequest(r) => execute(kernel, request, r).await.into(),
+        JupyterMessageContent::ExecuteRequest(r) => {
+            let (reply, metadata) = execute(kernel, request, r).await;
+            let mut reply = JupyterMessage::new(reply, Some(request));
+            reply.metadata = metadata;
+            return Some(reply);
+        }
         JupyterMessageContent::IsCompleteRequest(r) => is_complete(&r.code).into(),
         JupyterMessageContent::CompleteRequest(r) => complete(kernel, &r.code, r.cursor_pos).await.into(),
         JupyterMessageContent::InspectRequest(r) => inspect(kernel, &r.code, r.cursor_pos).await.into(),
@@ -42,7 +47,7 @@ pub async fn shell(kernel: &Kernel, request: &JupyterMessage) -> Option<JupyterM
         }
         other => {
             eprintln!("ndlens: no handler for shell message {}", other.message_type());
-            return None;
+            return super::wire::error_reply(request, "the kernel has no such request");
         }
     };
     Some(JupyterMessage::new(content, Some(request)))
@@ -61,7 +66,7 @@ pub async fn control(kernel: &Kernel, request: &JupyterMessage) -> Option<Jupyte
         JupyterMessageContent::KernelInfoRequest(_) => kernel_info().into(),
         other => {
             eprintln!("ndlens: no handler for control message {}", other.message_type());
-            return None;
+            return super::wire::error_reply(request, "the kernel has no such request");
         }
     };
     Some(JupyterMessage::new(content, Some(request)))
@@ -123,7 +128,9 @@ fn media(map: BTreeMap<String, String>) -> Media {
     serde_json::from_value(serde_json::to_value(map).expect("strings serialise")).unwrap_or_default()
 }
 
-async fn execute(kernel: &Kernel, request: &JupyterMessage, r: &ExecuteRequest) -> ExecuteReply {
+/// Runs a cell; the reply, and its metadata: `{"ndlens": {"compilations": N}}`,
+/// how many times the cell's code was compiled (benchmarks read it).
+async fn execute(kernel: &Kernel, request: &JupyterMessage, r: &ExecuteRequest) -> (ExecuteReply, serde_json::Value) {
     let count = {
         let mut state = kernel.state.lock().await;
         if !r.silent && r.store_history {
@@ -161,26 +168,29 @@ async fn execute(kernel: &Kernel, request: &JupyterMessage, r: &ExecuteRequest) 
     let code = r.code.clone();
     let finished = router.clone();
     let expressions = r.user_expressions.clone().unwrap_or_default();
-    let (outcome, expressions) = kernel
+    let (outcome, expressions, compilations) = kernel
         .engine
         .run(move |engine| {
+            engine.take_compilations();
             let outcome = cell::run(engine, &code, &router);
+            let compilations = engine.take_compilations();
             // As ipykernel: user expressions are evaluated after a cell that succeeded.
             let expressions = match outcome.error {
                 None => cell::user_expressions(engine, &expressions),
                 Some(_) => BTreeMap::new(),
             };
-            (outcome, expressions)
+            (outcome, expressions, compilations)
         })
         .await
         .unwrap_or_else(|e| {
-            (CellOutcome::error(ErrorReport::new("EngineError", e.to_string(), Vec::new())), BTreeMap::new())
+            (CellOutcome::error(ErrorReport::new("EngineError", e.to_string(), Vec::new())), BTreeMap::new(), 0)
         });
+    let metadata = serde_json::json!({ "ndlens": { "compilations": compilations } });
     finished.set(None);
     drop(sink);
     let _ = publisher.await;
 
-    match outcome.error {
+    let reply = match outcome.error {
         None => {
             if let (Some(result), false) = (outcome.result, r.silent) {
                 if let Some(text) = result.get("text/plain") {
@@ -224,7 +234,8 @@ async fn execute(kernel: &Kernel, request: &JupyterMessage, r: &ExecuteRequest) 
                 error: Some(Box::new(ReplyError { ename: e.ename, evalue: e.evalue, traceback: e.traceback })),
             }
         }
-    }
+    };
+    (reply, metadata)
 }
 
 /// The reply to an execute request skipped after an earlier cell failed.

@@ -103,17 +103,23 @@ pub async fn serve(info: ConnectionInfo, engine: EngineHandle, router: Router) -
     }
 }
 
-/// The next request on `channel`; `None` for a message that is dropped
-/// (wrongly signed, or not a request the protocol describes), which is
-/// logged and never acted on, so that the kernel keeps serving what follows.
-async fn next_request<S: zeromq::SocketRecv>(
+/// The next request on `channel`; `None` for a message that is not acted
+/// on, so that the kernel keeps serving what follows. A correctly signed
+/// request that does not fit its type gets an error reply naming the
+/// problem; a message that is not correctly signed is logged and dropped.
+async fn next_request<S: zeromq::SocketRecv + zeromq::SocketSend>(
     connection: &mut jupyter_zmq_client::Connection<S>,
     channel: &str,
 ) -> Option<JupyterMessage> {
     match wire::read(connection).await {
         Ok(wire::Incoming::Request(request)) => Some(*request),
-        Ok(wire::Incoming::Malformed { header, problem }) => {
-            eprintln!("ndlens: dropped a {} on {channel}: {problem}", header.msg_type);
+        Ok(wire::Incoming::Malformed { request, problem }) => {
+            eprintln!("ndlens: a malformed {} on {channel}: {problem}", request.header.msg_type);
+            if let Some(reply) = wire::error_reply(&request, &problem) {
+                if let Err(e) = connection.send(reply).await {
+                    eprintln!("ndlens: could not reply on {channel}: {e}");
+                }
+            }
             None
         }
         Err(e) => {

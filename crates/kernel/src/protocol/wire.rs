@@ -8,7 +8,7 @@
 //! signed frames (`RawMessage`, the crate's own verification), the defaults
 //! ipykernel applies are filled in, and only then is the content typed.
 
-use jupyter_protocol::{Header, JupyterMessage, JupyterMessageContent};
+use jupyter_protocol::{Header, JupyterMessage, JupyterMessageContent, UnknownMessage};
 use jupyter_zmq_client::{Connection, RawMessage};
 use serde_json::{json, Map, Value};
 use zeromq::SocketRecv;
@@ -18,8 +18,40 @@ pub enum Incoming {
     /// A correctly signed request, typed.
     Request(Box<JupyterMessage>),
     /// A correctly signed request whose content does not fit its type even
-    /// with the defaults: who sent it and why it does not fit.
-    Malformed { header: Box<Header>, problem: String },
+    /// with the defaults: the request as far as it could be read (its
+    /// header and sender, to reply to) and why it does not fit.
+    Malformed { request: Box<JupyterMessage>, problem: String },
+}
+
+/// A request that could not be typed, as something to reply to.
+fn untyped(raw: RawMessage, header: Header, parent_header: Option<Header>, content: Value) -> Box<JupyterMessage> {
+    let msg_type = header.msg_type.clone();
+    Box::new(JupyterMessage {
+        zmq_identities: raw.zmq_identities,
+        header,
+        parent_header,
+        metadata: json!({}),
+        content: JupyterMessageContent::UnknownMessage(UnknownMessage { msg_type, content }),
+        buffers: Vec::new(),
+        channel: None,
+    })
+}
+
+/// The reply to a request that could not be typed: `X_reply` for an
+/// `X_request`, with `status: error` and the problem as `evalue`; `None`
+/// for a message that is not a request.
+pub fn error_reply(request: &JupyterMessage, problem: &str) -> Option<JupyterMessage> {
+    let reply_type = request.header.msg_type.strip_suffix("_request")?;
+    let content = UnknownMessage {
+        msg_type: format!("{reply_type}_reply"),
+        content: json!({
+            "status": "error",
+            "ename": "BadRequest",
+            "evalue": format!("{}: {problem}", request.header.msg_type),
+            "traceback": [],
+        }),
+    };
+    Some(JupyterMessage::new(content, Some(request)))
 }
 
 /// Reads the next message; an error for frames that are not a correctly
@@ -37,23 +69,26 @@ pub async fn read<S: SocketRecv>(connection: &mut Connection<S>) -> anyhow::Resu
     let mut content: Value = match serde_json::from_slice(content) {
         Ok(content) => content,
         Err(e) => {
-            return Ok(Incoming::Malformed { header: Box::new(header), problem: format!("content is not JSON: {e}") })
+            let problem = format!("the content is not JSON: {e}");
+            return Ok(Incoming::Malformed { request: untyped(raw, header, parent_header, json!({})), problem });
         }
     };
     if let Some(fields) = content.as_object_mut() {
         fill_defaults(&header.msg_type, fields);
     }
-    match JupyterMessageContent::from_type_and_content(&header.msg_type, content) {
-        Ok(content) => Ok(Incoming::Request(Box::new(JupyterMessage {
+    match JupyterMessageContent::from_type_and_content(&header.msg_type, content.clone()) {
+        Ok(typed) => Ok(Incoming::Request(Box::new(JupyterMessage {
+            buffers: raw.jparts.get(4..).map(<[_]>::to_vec).unwrap_or_default(),
             zmq_identities: raw.zmq_identities,
             header,
             parent_header,
             metadata,
-            content,
-            buffers: raw.jparts.get(4..).map(<[_]>::to_vec).unwrap_or_default(),
+            content: typed,
             channel: None,
         }))),
-        Err(e) => Ok(Incoming::Malformed { header: Box::new(header), problem: e.to_string() }),
+        Err(e) => {
+            Ok(Incoming::Malformed { request: untyped(raw, header, parent_header, content), problem: e.to_string() })
+        }
     }
 }
 

@@ -1,0 +1,132 @@
+"""The recipe's timed cells, through the ndlens kernel's %timeit and NumPy's
+under IPython's %timeit, in the same run, with the memory floor of the
+in-place multiply: a native Rust loop over the same 10M f64, compiled here
+with rustc -O and run with the huge pages the kernel's sessions get.
+
+    .venv/bin/python bench/recipe_bench.py
+
+Prints one row per cell: each kernel's mean per loop and the ratio
+ndlens / NumPy (below 1, the Rust cell is faster). Machines are noisy and
+differ by 2x: compare ratios from one run, not times from different days.
+"""
+
+import os
+import pathlib
+import re
+import statistics
+import subprocess
+import tempfile
+
+from kernel_bench import run, start, stop
+
+# (what, ndlens setup, ndlens timing, NumPy setup, NumPy timing); a setup of
+# None keeps the previous row's. The cells are the recipe notebook's.
+ROWS = [
+    ("a *= 2, 10M f64", "", "%%timeit -q -o let mut a = Array1::<f64>::zeros(10_000_000);\na *= 2.0;",
+     "import numpy as np", "%%timeit -q -o a = np.zeros(10_000_000)\na *= 2"),
+    ("b = a * 2, 10M f64 (fresh 80 MB result)", None, "%%timeit -q -o let a = Array1::<f64>::zeros(10_000_000);\nlet b = &a * 2.0;",
+     None, "%%timeit -q -o a = np.zeros(10_000_000)\nb = a * 2"),
+    ("reshape, view", "let a = Array2::<f64>::zeros((100, 100));", "%timeit -q -o reshape(&a, &[1, -1]).unwrap()",
+     "a = np.zeros((100, 100))", "%timeit -q -o a.reshape((1, -1))"),
+    ("reshape of the transpose (copy)", None, "%timeit -q -o reshape(a.t(), &[1, -1]).unwrap()",
+     None, "%timeit -q -o a.T.reshape((1, -1))"),
+    ("flatten, 100x100", None, "%timeit -q -o flatten(&a)", None, "%timeit -q -o a.flatten()"),
+    ("ravel", None, "%timeit -q -o ravel(&a)", None, "%timeit -q -o a.ravel()"),
+    ("tile outer product, n = 1000",
+     "let n: usize = 1000; let v = Array1::from_iter(0..n as i64);\n"
+     "let ac = v.view().insert_axis(Axis(1)); let ar = v.view().insert_axis(Axis(0));",
+     "%timeit -q -o tile(&ac, &[1, n]) * tile(&ar, &[n, 1])",
+     "n = 1000; a = np.arange(n); ac = a[:, np.newaxis]; ar = a[np.newaxis, :]",
+     "%timeit -q -o np.tile(ac, (1, n)) * np.tile(ar, (n, 1))"),
+    ("broadcast outer product, n = 1000", None, "%timeit -q -o &ac * &ar", None, "%timeit -q -o ar * ac"),
+    ("row sum, 5000x5000",
+     "let big = Array2::from_shape_fn((5000, 5000), |(i, j)| ((i * 7919 + j * 104729) % 1000) as f64 / 1000.0);",
+     "%timeit -q -o big.row(0).sum()", "big = np.random.rand(5000, 5000)", "%timeit -q -o big[0, :].sum()"),
+    ("column sum, 5000x5000", None, "%timeit -q -o big.column(0).sum()", None, "%timeit -q -o big[:, 0].sum()"),
+]
+
+UNITS = {"s": 1.0, "ms": 1e-3, "μs": 1e-6, "µs": 1e-6, "us": 1e-6, "ns": 1e-9}
+MEAN = re.compile(r"<TimeitResult : ([\d.e+-]+) (s|ms|μs|µs|us|ns) ±")
+
+
+def timed(client, code):
+    """The mean seconds per loop of a `%timeit -o` cell."""
+    texts = []
+
+    def keep(message):
+        if message["msg_type"] == "execute_result":
+            texts.append(message["content"]["data"]["text/plain"])
+
+    reply = client.execute_interactive(code, timeout=900, output_hook=keep)
+    if reply["content"]["status"] != "ok":
+        raise RuntimeError(f"{code!r} failed: {reply['content'].get('evalue')}")
+    match = MEAN.search(texts[-1]) if texts else None
+    if match is None:
+        raise RuntimeError(f"{code!r} gave no %timeit result: {texts}")
+    return float(match.group(1)) * UNITS[match.group(2)]
+
+
+FLOOR = """
+use std::time::Instant;
+fn main() {
+    let mut a = vec![0f64; 10_000_000];
+    let mut times = Vec::new();
+    for _ in 0..21 {
+        let start = Instant::now();
+        for x in a.iter_mut() { *x *= 2.0; }
+        std::hint::black_box(&mut a);
+        times.push(start.elapsed().as_secs_f64());
+    }
+    times.sort_by(|x, y| x.partial_cmp(y).unwrap());
+    println!("{}", times[times.len() / 2]);
+}
+"""
+
+
+def memory_floor():
+    """The median time of a native in-place multiply of 10M f64."""
+    with tempfile.TemporaryDirectory() as folder:
+        source = pathlib.Path(folder) / "floor.rs"
+        source.write_text(FLOOR)
+        binary = pathlib.Path(folder) / "floor"
+        subprocess.run(["rustc", "-O", "-o", str(binary), str(source)], check=True)
+        # As the kernel's session process runs (engine/environment.rs).
+        env = {**os.environ, "GLIBC_TUNABLES": "glibc.malloc.hugetlb=1"}
+        return float(subprocess.run([str(binary)], capture_output=True, text=True, check=True, env=env).stdout)
+
+
+def show(seconds):
+    for unit, scale in [("s", 1.0), ("ms", 1e-3), ("μs", 1e-6), ("ns", 1e-9)]:
+        if seconds >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds / 1e-9:.3g} ns"
+
+
+def main():
+    sessions = {name: start(name) for name in ("ndlens", "python3")}
+    try:
+        results = []
+        for what, rust_setup, rust, numpy_setup, numpy in ROWS:
+            if rust_setup:
+                run(sessions["ndlens"][1], rust_setup)
+            if numpy_setup:
+                run(sessions["python3"][1], numpy_setup)
+            results.append((what, timed(sessions["ndlens"][1], rust), timed(sessions["python3"][1], numpy)))
+    finally:
+        for manager, client in sessions.values():
+            stop(manager, client)
+    floor = memory_floor()
+
+    width = max(len(r[0]) for r in results)
+    print(f"{'recipe cell':<{width}}  {'ndlens':>10}  {'NumPy':>10}  ratio")
+    for what, ours, theirs in results:
+        print(f"{what:<{width}}  {show(ours):>10}  {show(theirs):>10}  {ours / theirs:.2f}")
+    ratios = [ours / theirs for _, ours, theirs in results]
+    print(f"\nrows at or below 1.0: {sum(r <= 1.0 for r in ratios)} of {len(ratios)}; "
+          f"median ratio {statistics.median(ratios):.2f}")
+    print(f"memory floor, native in-place multiply of 10M f64: {show(floor)}; "
+          f"the kernel's a *= 2 is {results[0][1] / floor:.2f}x the floor")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+//! What the kernel sets up before evcxr starts, in this process's
+//! environment, which evcxr's cargo, rustc and session process inherit:
+//! where the session builds, how its cells compile, where the standard
+//! library is found, and huge pages for large arrays.
+//!
+//! Call [`enter`] before any thread starts: environment variables are
+//! process-wide.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use super::profile::{self, Checks};
+use super::slots::Slot;
+
+/// The folder of a slot that evcxr builds in; the slot's own folder holds
+/// the kernel's cargo config above it (see [`profile`]).
+pub fn crate_dir(slot: &Slot) -> PathBuf {
+    slot.dir.join("crate")
+}
+
+/// What the slot's folder held when evcxr built in it directly, before the
+/// kernel's config moved above evcxr's crate: removed, since the build
+/// moved into `crate/` and these would only take disk.
+const EARLIER_LAYOUT: [&str; 5] = ["target", "src", "Cargo.toml", "Cargo.lock", ".cargo"];
+
+/// Prepares this process to host evcxr in `slot`.
+pub fn enter(slot: &Slot) -> Result<()> {
+    let crate_dir = crate_dir(slot);
+    if !crate_dir.exists() {
+        for name in EARLIER_LAYOUT {
+            let path = slot.dir.join(name);
+            // Nothing depends on these; a leftover only costs disk.
+            let _ = if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
+        }
+    }
+    std::fs::create_dir_all(&crate_dir).with_context(|| format!("creating {}", crate_dir.display()))?;
+    profile::write(&crate_dir, Checks::Off)?;
+    std::env::set_var("EVCXR_TMPDIR", &crate_dir);
+    expose_rust_libraries()?;
+    ask_for_huge_pages();
+    Ok(())
+}
+
+/// Makes the Rust standard library findable by the session's process.
+///
+/// Cells are compiled against the toolchain's shared `libstd`, found
+/// through a run path relative to where cargo first wrote the library; evcxr
+/// loads a copy one folder up, where that relative path only resolves by
+/// luck (it does under `/tmp`, not under a home folder). Naming the folder
+/// in `LD_LIBRARY_PATH` makes it resolve wherever the slot is.
+fn expose_rust_libraries() -> Result<()> {
+    let output = std::process::Command::new("rustc")
+        .args(["--print", "target-libdir"])
+        .output()
+        .context("running `rustc --print target-libdir`: is rustc on PATH?")?;
+    let libdir = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    prepend_path("LD_LIBRARY_PATH", Path::new(&libdir))
+}
+
+fn prepend_path(variable: &str, path: &Path) -> Result<()> {
+    let mut paths: Vec<PathBuf> = vec![path.to_path_buf()];
+    if let Some(existing) = std::env::var_os(variable) {
+        paths.extend(std::env::split_paths(&existing));
+    }
+    std::env::set_var(variable, std::env::join_paths(paths).context("joining library paths")?);
+    Ok(())
+}
+
+/// glibc's tunable that has malloc ask for transparent huge pages
+/// (`madvise(MADV_HUGEPAGE)`) for the memory it maps, as NumPy does for
+/// large arrays: a fresh 80 MB buffer then faults in 2 MiB at a time rather
+/// than 4 KiB. Where the system refuses (THP off, an older glibc), malloc
+/// carries on with normal pages and nothing is said.
+const HUGE_PAGES_TUNABLE: &str = "glibc.malloc.hugetlb=1";
+
+fn ask_for_huge_pages() {
+    let tunables = match std::env::var("GLIBC_TUNABLES") {
+        Ok(existing) if existing.contains("glibc.malloc.hugetlb") => return,
+        Ok(existing) if !existing.is_empty() => format!("{existing}:{HUGE_PAGES_TUNABLE}"),
+        _ => HUGE_PAGES_TUNABLE.to_string(),
+    };
+    std::env::set_var("GLIBC_TUNABLES", tunables);
+}
