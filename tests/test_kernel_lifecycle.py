@@ -4,6 +4,8 @@ restarts, shutdown, and a failed allocation."""
 import queue
 import time
 
+import pytest
+
 from jupyter_client.session import Session as SigningSession
 
 
@@ -26,23 +28,55 @@ def test_a_wrongly_signed_message_is_dropped_and_serving_goes_on(fresh_kernel):
     assert "cannot find value `forged`" in fresh_kernel.error("forged")["evalue"]
 
 
-def test_interrupt_stops_a_running_loop_and_says_what_was_lost(fresh_kernel):
-    fresh_kernel.ok("let before_interrupt = 1;")
-    client = fresh_kernel.client
-    msg_id = client.execute("loop { std::hint::black_box(0); }")
-    # Let it compile and start spinning.
-    time.sleep(3)
+RUNAWAY_CELLS = {
+    "loop": "let mut spins = 0u64;\nloop {\n    spins = std::hint::black_box(spins + 1);\n}",
+    "while": "let mut spins = 0u64;\nwhile true {\n    spins = std::hint::black_box(spins + 1);\n}",
+    "for": "let mut total = 0u64;\nfor i in 0..u64::MAX {\n    total = std::hint::black_box(total ^ i);\n}",
+    "iterator closure": "(0..u64::MAX)\n    .map(|i| std::hint::black_box(i ^ 1))\n    .filter(|i| i % 3 == 0)\n    .count()",
+}
+
+
+def interrupt_after_start(session, code):
+    """Runs `code`, interrupts it once it runs; returns (reply, seconds from
+    the interrupt to the reply)."""
+    client = session.client
+    msg_id = client.execute(code)
+    # Let it compile and start running.
+    time.sleep(4)
     started = time.monotonic()
-    fresh_kernel.manager.interrupt_kernel()
-    reply = client.get_shell_msg(timeout=60)
-    assert reply["parent_header"]["msg_id"] == msg_id
-    print(f"interrupt to reply: {time.monotonic() - started:.2f}s")
+    session.manager.interrupt_kernel()
+    while True:
+        reply = client.get_shell_msg(timeout=60)
+        if reply["parent_header"]["msg_id"] == msg_id:
+            return reply, time.monotonic() - started
+
+
+@pytest.mark.parametrize("kind", list(RUNAWAY_CELLS))
+def test_an_interrupted_runaway_keeps_every_variable(fresh_kernel, kind):
+    fresh_kernel.ok("let before_interrupt = Array1::<f64>::ones(4);")
+    reply, seconds = interrupt_after_start(fresh_kernel, RUNAWAY_CELLS[kind])
+    print(f"{kind}: interrupt to reply {seconds:.2f}s")
+    content = reply["content"]
+    assert content["status"] == "error"
+    assert content["ename"] == "KeyboardInterrupt", content
+    assert content["evalue"].startswith("interrupted at line "), content["evalue"]
+    assert fresh_kernel.text("before_interrupt.sum()") == "4.0"
+    # The next cell runs normally: the interrupt is not carried over.
+    assert fresh_kernel.text("let mut n = 0; for i in 0..1000 { n += i; } n") == "499500"
+
+
+def test_an_interrupt_the_cell_cannot_see_ends_the_process_and_names_the_loss(fresh_kernel):
+    fresh_kernel.ok("let before_interrupt = 1;")
+    reply, seconds = interrupt_after_start(fresh_kernel, "std::thread::sleep(std::time::Duration::from_secs(600));")
+    print(f"sleeping call: interrupt to reply {seconds:.2f}s")
     content = reply["content"]
     assert content["status"] == "error"
     assert content["ename"] == "Interrupted"
     assert "all variables were lost: before_interrupt" in content["evalue"]
-    # The kernel is usable again, with a new process.
+    # The kernel is usable again, with a new process whose loops can be interrupted.
     assert fresh_kernel.text("array![1, 2, 3].sum()") == "6"
+    reply, _ = interrupt_after_start(fresh_kernel, RUNAWAY_CELLS["loop"])
+    assert reply["content"]["ename"] == "KeyboardInterrupt"
 
 
 def test_an_interrupt_while_idle_loses_nothing(fresh_kernel):

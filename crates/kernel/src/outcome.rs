@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use crate::engine::diagnostics::Diagnostic;
-use crate::engine::{Evaluation, Failure};
+use crate::engine::{interrupts, Evaluation, Failure};
 
 /// Rich output: mime type → content.
 pub type MimeBundle = BTreeMap<String, String>;
@@ -76,13 +76,14 @@ fn failure_report(failure: Failure, cell: &str, compile: impl FnOnce(&[Diagnosti
     match failure {
         Failure::Compile(diagnostics) => compile(&diagnostics),
         Failure::Panic { message, location, position } => {
+            let interrupted = message == interrupts::PANIC_MESSAGE;
             let mut details = Vec::new();
             if position.is_some() {
                 let at = Diagnostic {
                     code: None,
                     message: String::new(),
                     position,
-                    label: "panicked here".into(),
+                    label: if interrupted { "interrupted here" } else { "panicked here" }.into(),
                     help: Vec::new(),
                 };
                 details.extend(at.render(cell).into_iter().skip(1));
@@ -91,6 +92,13 @@ fn failure_report(failure: Failure, cell: &str, compile: impl FnOnce(&[Diagnosti
                 details.push(format!("panicked at {location}"));
             }
             details.push("The session's variables are kept; those this cell was defining are not.".to_string());
+            if interrupted {
+                let evalue = match position {
+                    Some((line, column)) => format!("interrupted at line {line}, column {column}"),
+                    None => "interrupted".to_string(),
+                };
+                return ErrorReport::new("KeyboardInterrupt", evalue, details);
+            }
             let evalue = match position {
                 Some((line, column)) => format!("{message} (line {line}, column {column})"),
                 None => message,

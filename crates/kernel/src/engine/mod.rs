@@ -10,6 +10,7 @@
 pub mod content;
 pub mod diagnostics;
 pub mod environment;
+pub mod interrupts;
 pub mod output;
 pub mod profile;
 pub mod slots;
@@ -20,8 +21,9 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::Child;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use evcxr::{CommandContext, Error as EvcxrError};
 
@@ -30,7 +32,7 @@ use content::PANIC_MIME;
 use diagnostics::Diagnostic;
 use output::Router;
 pub use variables::Variable;
-use views::{DerivedViews, Rewritten};
+use views::{DerivedViews, Edit, Rewritten};
 
 /// Where the engine finds the ndlens library to load in every session, and
 /// the folder evcxr builds cells in.
@@ -46,10 +48,11 @@ pub struct EngineConfig {
 pub fn prelude(lens_dir: &Path) -> String {
     format!(
         ":dep ndlens = {{ path = {:?} }}\n:dep ndarray = \"0.17\"\nuse ndarray::prelude::*;\nuse ndlens::prelude::*;\n\
-         let __ndlens_warm = ndarray::Array2::<f64>::zeros((1, 1));\n{}\n{}",
+         let __ndlens_warm = ndarray::Array2::<f64>::zeros((1, 1));\n{}\n{}\n{}",
         lens_dir.display().to_string(),
         content::panic_hook(),
         content::debug_display(),
+        interrupts::session_code(),
     )
 }
 
@@ -128,9 +131,16 @@ type Job = Box<dyn FnOnce(&mut Result<Engine, StartError>) + Send>;
 pub struct EngineHandle {
     jobs: std::sync::mpsc::Sender<Job>,
     process: Arc<Mutex<Option<Arc<Mutex<Child>>>>>,
-    running: Arc<AtomicBool>,
+    /// The number of the job running, 0 when none.
+    running: Arc<AtomicU64>,
+    jobs_sent: Arc<AtomicU64>,
+    /// Set when an interrupt ended the process, for the error to say so.
     interrupted: Arc<AtomicBool>,
 }
+
+/// How long an interrupted cell has to reach one of its checks before its
+/// process is ended.
+const INTERRUPT_GRACE: Duration = Duration::from_millis(1500);
 
 impl EngineHandle {
     /// Starts the engine thread; the context is created there, in the
@@ -142,7 +152,8 @@ impl EngineHandle {
         let handle = EngineHandle {
             jobs,
             process: process.clone(),
-            running: Arc::new(AtomicBool::new(false)),
+            running: Arc::new(AtomicU64::new(0)),
+            jobs_sent: Arc::new(AtomicU64::new(0)),
             interrupted: interrupted.clone(),
         };
         std::thread::Builder::new()
@@ -171,12 +182,13 @@ impl EngineHandle {
     ) -> Result<R, StartError> {
         let (reply, answer) = tokio::sync::oneshot::channel();
         let running = self.running.clone();
+        let number = self.jobs_sent.fetch_add(1, Ordering::SeqCst) + 1;
         let job: Job = Box::new(move |engine| {
             let result = match engine {
                 Ok(engine) => {
-                    running.store(true, Ordering::SeqCst);
+                    running.store(number, Ordering::SeqCst);
                     let result = job(engine);
-                    running.store(false, Ordering::SeqCst);
+                    running.store(0, Ordering::SeqCst);
                     Ok(result)
                 }
                 Err(e) => Err(e.clone()),
@@ -187,21 +199,33 @@ impl EngineHandle {
         answer.await.expect("the engine thread answers every job")
     }
 
-    /// Stops the running cell by ending the session's process; `false` when
-    /// nothing was running.
+    /// Asks the running cell to stop (see [`interrupts`]); ends the
+    /// session's process if the cell has not stopped after the grace
+    /// period. `false` when nothing was running.
     pub fn interrupt(&self) -> bool {
-        if !self.running.load(Ordering::SeqCst) {
+        let job = self.running.load(Ordering::SeqCst);
+        if job == 0 {
             return false;
         }
-        let process = lock(&self.process).clone();
-        match process {
-            Some(child) => {
-                self.interrupted.store(true, Ordering::SeqCst);
-                let _ = lock(&child).kill();
-                true
+        let Some(child) = lock(&self.process).clone() else { return false };
+        let pid = lock(&child).id();
+        // SAFETY: kill(2) takes plain integers and touches no memory of ours.
+        unsafe { libc::kill(pid as libc::pid_t, libc::SIGUSR1) };
+        let (running, interrupted) = (self.running.clone(), self.interrupted.clone());
+        std::thread::spawn(move || {
+            let deadline = Instant::now() + INTERRUPT_GRACE;
+            while Instant::now() < deadline {
+                if running.load(Ordering::SeqCst) != job {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(10));
             }
-            None => false,
-        }
+            if running.load(Ordering::SeqCst) == job {
+                interrupted.store(true, Ordering::SeqCst);
+                let _ = lock(&child).kill();
+            }
+        });
+        true
     }
 
     /// Ends the session's process, for shutdown.
@@ -294,10 +318,23 @@ impl Engine {
     /// `first_line` of the cell) after any rewriting by the caller.
     pub fn eval(&mut self, original: &str, first_line: usize) -> Evaluation {
         self.views.forget_rebound(original);
-        let rewritten = self.views.expand(original);
+        let plain = self.views.expand(original);
+        // The cell's own loops and closures check for interrupts; should the
+        // checks keep it from compiling, it runs as written.
+        let mut points = interrupts::points(original);
+        let checked = (!points.is_empty()).then(|| {
+            points.push(Edit::insert(0, interrupts::RESET));
+            self.views.expand_with(original, points)
+        });
         let before = self.variable_names();
+        let mut rewritten = checked.clone().unwrap_or_else(|| plain.clone());
         let mut result = self.execute(&rewritten.code);
-        let mut rewritten = rewritten;
+        if let (Some(_), Err(EvcxrError::CompilationErrors(errors))) = (&checked, &result) {
+            if borrowed_variables(errors).is_empty() {
+                result = self.execute(&plain.code);
+                rewritten = plain;
+            }
+        }
         // A view that borrows its owner cannot be kept: remember it as the
         // expression that derives it, and run the cell without keeping it.
         if let Err(EvcxrError::CompilationErrors(errors)) = &result {
@@ -307,6 +344,7 @@ impl Engine {
             if !borrowed.is_empty() {
                 let mut views = self.views.clone();
                 if let Some(again) = views.adopt(original, &borrowed) {
+                    // Adopting views runs the cell without interrupt checks.
                     let retried = self.execute(&again.code);
                     if retried.is_ok() {
                         self.views = views;
@@ -442,6 +480,9 @@ impl Engine {
         }
         if self.pretty_debug {
             self.apply_pretty_debug();
+        }
+        if let Err(e) = self.execute(&interrupts::install_handler()) {
+            eprintln!("ndlens: could not reinstall the interrupt handler after a restart: {e}");
         }
     }
 

@@ -38,11 +38,19 @@ pub struct Rewritten {
     edits: Vec<Edit>,
 }
 
+/// One change to code: bytes of the original replaced by other text.
 #[derive(Clone, Debug, PartialEq, Eq)]
-struct Edit {
+pub struct Edit {
     /// Bytes replaced, in the original code.
     original: Range<usize>,
     replacement: String,
+}
+
+impl Edit {
+    /// `text` inserted at byte `at`, before whatever else starts there.
+    pub fn insert(at: usize, text: &str) -> Edit {
+        Edit { original: at..at, replacement: text.to_string() }
+    }
 }
 
 impl Rewritten {
@@ -50,8 +58,10 @@ impl Rewritten {
         Rewritten { code: code.to_string(), edits: Vec::new() }
     }
 
-    fn apply(code: &str, mut edits: Vec<Edit>) -> Rewritten {
-        edits.sort_by_key(|e| e.original.start);
+    /// `code` with `edits` made; they must not overlap, and an insertion
+    /// comes before a replacement that starts at the same byte.
+    pub fn apply(code: &str, mut edits: Vec<Edit>) -> Rewritten {
+        edits.sort_by_key(|e| (e.original.start, e.original.end));
         let mut out = String::with_capacity(code.len());
         let mut at = 0;
         for e in &edits {
@@ -120,15 +130,18 @@ impl DerivedViews {
 
     /// `code` with each use of a remembered view replaced by its expression.
     pub fn expand(&self, code: &str) -> Rewritten {
-        if self.views.is_empty() {
+        self.expand_with(code, Vec::new())
+    }
+
+    /// [`DerivedViews::expand`], with `more` edits of `code` made too.
+    pub fn expand_with(&self, code: &str, mut more: Vec<Edit>) -> Rewritten {
+        if self.views.is_empty() && more.is_empty() {
             return Rewritten::unchanged(code);
         }
-        let Ok(tokens) = syntax::lexes(code) else {
-            return Rewritten::unchanged(code);
-        };
-        let mut edits = Vec::new();
-        self.collect_uses(tokens, &mut edits);
-        Rewritten::apply(code, edits)
+        if let Ok(tokens) = syntax::lexes(code) {
+            self.collect_uses(tokens, &mut more);
+        }
+        Rewritten::apply(code, more)
     }
 
     fn collect_uses(&self, tokens: TokenStream, edits: &mut Vec<Edit>) {
