@@ -2,8 +2,6 @@
 validates every message against the protocol's schemas, with Rust samples.
 
 Skipped, and why:
-- test_pager: the pager is IPython's `?` help shown through a `page`
-  payload; the kernel shows documentation through inspect_request instead.
 - test_clear_output: a Rust cell has no way to ask for clear_output: evcxr
   passes a cell's output to the kernel only as streams and mime bundles.
 - IopubWelcomeTests: iopub_welcome (JEP 65) needs an XPUB socket, which the
@@ -45,6 +43,8 @@ class NdlensKernelTests(jupyter_kernel_test.KernelTests):
     invalid_code_samples = ["let x = );", "}"]
 
     code_inspect_sample = "Vec::<u8>::new"
+    # IPython's `?NAME` help, shown in the pager.
+    code_page_something = "?Vec::<u8>::new"
 
     code_history_pattern = "6*7"
     supported_history_operations = ("tail", "range", "search")

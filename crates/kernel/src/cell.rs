@@ -20,6 +20,9 @@ pub fn run(engine: &mut Engine, cell: &str, router: &Router) -> CellOutcome {
     if let Some(report) = too_deep(cell) {
         return CellOutcome::error(report);
     }
+    if let Some(subject) = help_request(cell) {
+        return help(engine, subject);
+    }
     let pieces = match magics::parse_cell(cell) {
         Ok(pieces) => pieces,
         Err(e) => return CellOutcome::error(e.report()),
@@ -47,6 +50,23 @@ pub fn run(engine: &mut Engine, cell: &str, router: &Router) -> CellOutcome {
         }
     }
     outcome
+}
+
+/// `?NAME`, IPython's request for help on one name or path. Only the
+/// prefix form: `expr?` is Rust's `?` operator.
+fn help_request(cell: &str) -> Option<&str> {
+    let subject = cell.trim().strip_prefix('?')?.trim();
+    let one_path = !subject.is_empty() && !subject.contains(['\n', ';']) && syntax::lexes(subject).is_ok();
+    one_path.then_some(subject)
+}
+
+/// rust-analyzer's documentation of `subject`, for the pager.
+fn help(engine: &mut Engine, subject: &str) -> CellOutcome {
+    let page = match engine.hover(subject, subject.len()) {
+        Some((text, html)) => BTreeMap::from([("text/plain".to_string(), text), ("text/html".to_string(), html)]),
+        None => BTreeMap::from([("text/plain".to_string(), format!("No documentation found for `{subject}`."))]),
+    };
+    CellOutcome { page: Some(page), ..CellOutcome::default() }
 }
 
 /// The error for code nested deeper than the kernel reads, before any
@@ -194,6 +214,15 @@ mod tests {
         assert_eq!(report.ename, "NestingError");
         assert!(report.evalue.starts_with("brackets nest 5000 deep here"));
         assert!(too_deep("vec![(1, 2)]").is_none());
+    }
+
+    #[test]
+    fn help_is_a_question_mark_before_a_path() {
+        assert_eq!(help_request("?Vec::new"), Some("Vec::new"));
+        assert_eq!(help_request("  ? ndlens::tile \n"), Some("ndlens::tile"));
+        assert_eq!(help_request("x?"), None);
+        assert_eq!(help_request("?a; b"), None);
+        assert_eq!(help_request("?"), None);
     }
 
     #[test]

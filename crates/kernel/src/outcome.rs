@@ -39,6 +39,9 @@ pub struct CellOutcome {
     /// The value, shown as `execute_result`.
     pub result: Option<MimeBundle>,
     pub error: Option<ErrorReport>,
+    /// Help to show in the front end's pager (a `page` payload), as
+    /// IPython's `?NAME` does.
+    pub page: Option<MimeBundle>,
 }
 
 impl CellOutcome {
@@ -49,11 +52,11 @@ impl CellOutcome {
 
     /// A value; an empty bundle shows nothing.
     pub fn value(bundle: MimeBundle) -> CellOutcome {
-        CellOutcome { result: (!bundle.is_empty()).then_some(bundle), error: None }
+        CellOutcome { result: (!bundle.is_empty()).then_some(bundle), ..CellOutcome::default() }
     }
 
     pub fn error(report: ErrorReport) -> CellOutcome {
-        CellOutcome { result: None, error: Some(report) }
+        CellOutcome { error: Some(report), ..CellOutcome::default() }
     }
 
     /// An evaluation's outputs as the value, or its failure as an error;

@@ -6,7 +6,7 @@ use jupyter_protocol::{
     CodeMirrorMode, CommInfoReply, CompleteReply, DisplayData, ErrorOutput, ExecuteInput, ExecuteReply, ExecuteRequest,
     ExecuteResult, ExecutionCount, ExpressionResult, HelpLink, HistoryReply, InspectReply, InterruptReply,
     IsCompleteReply, IsCompleteReplyStatus, JupyterMessage, JupyterMessageContent, KernelInfoReply, LanguageInfo,
-    Media, ReplyError, ReplyStatus, ShutdownReply, Stdio, StreamContent, Transient,
+    Media, Payload, ReplyError, ReplyStatus, ShutdownReply, Stdio, StreamContent, Transient,
 };
 
 use super::history::History;
@@ -211,10 +211,11 @@ async fn execute(kernel: &Kernel, request: &JupyterMessage, r: &ExecuteRequest) 
                     (name, value)
                 })
                 .collect();
+            let payload = outcome.page.map(|page| Payload::Page { data: media(page), start: 0 }).into_iter().collect();
             ExecuteReply {
                 status: ReplyStatus::Ok,
                 execution_count: count,
-                payload: Vec::new(),
+                payload,
                 user_expressions: Some(user_expressions),
                 error: None,
             }
