@@ -55,15 +55,16 @@ IDLE_SECONDS = 10
 NAMES = {"ndlens": "ndlens", "python3": "ipykernel + NumPy", "rust": "evcxr_jupyter"}
 
 
-def rss_bytes(pid):
-    """Resident memory of `pid` and all its descendants."""
+def tree_total(pid, file, field):
+    """The sum of `field` (in kB) in /proc/PID/`file` over `pid` and all its
+    descendants, in bytes."""
     total, stack = 0, [pid]
     while stack:
         p = stack.pop()
         try:
-            with open(f"/proc/{p}/status") as f:
+            with open(f"/proc/{p}/{file}") as f:
                 for line in f:
-                    if line.startswith("VmRSS:"):
+                    if line.startswith(field):
                         total += int(line.split()[1]) * 1024
             for task in os.listdir(f"/proc/{p}/task"):
                 with open(f"/proc/{p}/task/{task}/children") as f:
@@ -71,25 +72,17 @@ def rss_bytes(pid):
         except FileNotFoundError:
             continue
     return total
+
+
+def rss_bytes(pid):
+    """Resident memory of `pid` and all its descendants."""
+    return tree_total(pid, "status", "VmRSS:")
 
 
 def pss_bytes(pid):
     """Proportional memory of `pid` and all its descendants: shared pages
     counted once across the tree, unlike RSS."""
-    total, stack = 0, [pid]
-    while stack:
-        p = stack.pop()
-        try:
-            with open(f"/proc/{p}/smaps_rollup") as f:
-                for line in f:
-                    if line.startswith("Pss:"):
-                        total += int(line.split()[1]) * 1024
-            for task in os.listdir(f"/proc/{p}/task"):
-                with open(f"/proc/{p}/task/{task}/children") as f:
-                    stack.extend(int(c) for c in f.read().split())
-        except FileNotFoundError:
-            continue
-    return total
+    return tree_total(pid, "smaps_rollup", "Pss:")
 
 
 def run_with_reply(client, code, timeout=600):
