@@ -2,7 +2,7 @@
 //!
 //! Stopping the session's process loses every variable, so an interrupt
 //! first asks the running cell to stop itself: the kernel sends the session
-//! process `SIGUSR1`, whose handler (installed by [`session_code`]) sets a
+//! process `SIGUSR1`, whose handler (installed by [`install_handler`]) sets a
 //! flag, and the cell's own loops and closures check that flag at each
 //! iteration ([`points`] places the checks) and panic with
 //! `KeyboardInterrupt`. evcxr catches the panic as any other, so the
@@ -34,11 +34,11 @@ const CHECK: &str = "__ndlens_interrupt_point();";
 /// loops) is not carried over into this one.
 pub const RESET: &str = "__ndlens_interrupt_reset(); ";
 
-/// Code for the session: the check functions (items, which evcxr keeps in
-/// every later cell; `#[track_caller]` so that the panic names the cell's
-/// line, not the check's) and, in a block that runs once per process, the
-/// flag, the signal handler and the flag's address published for the checks.
-pub fn session_code() -> String {
+/// The check functions, for the session prelude: items, which evcxr keeps
+/// in every later cell (`#[track_caller]` so that the panic names the
+/// cell's line, not the check's). Each process also needs
+/// [`install_handler`].
+pub fn items() -> String {
     format!(
         "fn __ndlens_interrupt_flag() -> Option<&'static ::std::sync::atomic::AtomicBool> {{\n    \
              static ADDRESS: ::std::sync::OnceLock<usize> = ::std::sync::OnceLock::new();\n    \
@@ -62,13 +62,12 @@ pub fn session_code() -> String {
              if let Some(flag) = __ndlens_interrupt_flag() {{\n        \
                  flag.store(false, ::std::sync::atomic::Ordering::Relaxed);\n    \
              }}\n\
-         }}\n\
-         {}",
-        install_handler()
+         }}"
     )
 }
 
-/// The block that installs the handler; again after a new process starts.
+/// The block that, once per process, makes the flag, installs the signal
+/// handler and publishes the flag's address for the checks.
 pub fn install_handler() -> String {
     format!(
         "{{\n    \
@@ -185,8 +184,8 @@ mod tests {
 
     #[test]
     fn the_session_code_is_rust() {
-        let code = session_code();
-        assert!(syn::parse_str::<syn::File>(&code.replace(&install_handler(), "")).is_ok(), "{code}");
+        let code = items();
+        assert!(syn::parse_str::<syn::File>(&code).is_ok(), "{code}");
         assert!(syntax::statements(&install_handler()).is_ok());
     }
 }

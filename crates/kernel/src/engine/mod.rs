@@ -50,10 +50,27 @@ pub fn prelude(lens_dir: &Path) -> String {
         ":dep ndlens = {{ path = {:?} }}\n:dep ndarray = \"0.17\"\nuse ndarray::prelude::*;\nuse ndlens::prelude::*;\n\
          let __ndlens_warm = ndarray::Array2::<f64>::zeros((1, 1));\n{}\n{}\n{}",
         lens_dir.display().to_string(),
-        content::panic_hook(),
         content::debug_display(),
-        interrupts::session_code(),
+        interrupts::items(),
+        process_setup(false),
     )
+}
+
+/// What each session process needs set, in one piece of code: the panic
+/// hook, the interrupt handler, and `:fmt {:#?}` if it is in force. The
+/// prelude runs it in the first process, [`Engine`] again in each process
+/// that replaces a lost one.
+fn process_setup(pretty_debug: bool) -> String {
+    format!("{}\n{}\n{}", content::panic_hook(), interrupts::install_handler(), pretty_debug_statement(pretty_debug))
+}
+
+/// Sets or clears the variable that asks the debug display for `{:#?}`.
+fn pretty_debug_statement(pretty: bool) -> String {
+    let variable = content::PRETTY_DEBUG_VARIABLE;
+    match pretty {
+        true => format!("unsafe {{ ::std::env::set_var({variable:?}, \"1\") }};"),
+        false => format!("unsafe {{ ::std::env::remove_var({variable:?}) }};"),
+    }
 }
 
 /// Why the engine could not start; every request that needs it is answered
@@ -370,18 +387,9 @@ impl Engine {
         let pretty = format.trim() == "{:#?}";
         if pretty != self.pretty_debug {
             self.pretty_debug = pretty;
-            self.apply_pretty_debug();
-        }
-    }
-
-    fn apply_pretty_debug(&mut self) {
-        let variable = content::PRETTY_DEBUG_VARIABLE;
-        let statement = match self.pretty_debug {
-            true => format!("unsafe {{ ::std::env::set_var({variable:?}, \"1\") }}"),
-            false => format!("unsafe {{ ::std::env::remove_var({variable:?}) }}"),
-        };
-        if let Err(e) = self.execute(&format!("{statement};")) {
-            eprintln!("ndlens: could not follow :fmt in the session: {e}");
+            if let Err(e) = self.execute(&pretty_debug_statement(pretty)) {
+                eprintln!("ndlens: could not follow :fmt in the session: {e}");
+            }
         }
     }
 
@@ -473,16 +481,10 @@ impl Engine {
     }
 
     /// A new session process has none of the old one's runtime state: set
-    /// the panic hook again.
+    /// it up again, in one compilation.
     fn reinstall_hooks(&mut self) {
-        if let Err(e) = self.execute(&content::panic_hook()) {
-            eprintln!("ndlens: could not reinstall the panic hook after a restart: {e}");
-        }
-        if self.pretty_debug {
-            self.apply_pretty_debug();
-        }
-        if let Err(e) = self.execute(&interrupts::install_handler()) {
-            eprintln!("ndlens: could not reinstall the interrupt handler after a restart: {e}");
+        if let Err(e) = self.execute(&process_setup(self.pretty_debug)) {
+            eprintln!("ndlens: could not set up the new session process after a restart: {e}");
         }
     }
 
