@@ -17,6 +17,9 @@ use crate::syntax;
 /// Runs `cell`: its Rust code and magics in order. Events shown along the
 /// way go through `router`.
 pub fn run(engine: &mut Engine, cell: &str, router: &Router) -> CellOutcome {
+    for notice in engine.take_notices() {
+        router.send(Event::Stderr(format!("ndlens: {notice}\n")));
+    }
     if let Some(report) = too_deep(cell) {
         return CellOutcome::error(report);
     }

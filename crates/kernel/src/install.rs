@@ -50,7 +50,8 @@ impl Place {
         } else {
             user_data_dir()?.join("kernels")
         };
-        Ok(kernels.join(KERNEL_NAME))
+        // Sessions name the lens by this path from any working folder.
+        std::path::absolute(kernels.join(KERNEL_NAME)).context("finding the current folder")
     }
 }
 
@@ -117,9 +118,17 @@ pub fn install(place: &Place, warm: bool) -> Result<()> {
     let binary = dir.join("bin").join("ndlens");
     let lens = dir.join("lens");
 
-    // A fresh copy: files of an older version must not linger.
+    // A fresh copy: files of an older version must not linger. The
+    // prebuilt libraries stay, to be brought up to date by the build below.
     if dir.exists() {
-        std::fs::remove_dir_all(&dir).with_context(|| format!("removing the old {}", dir.display()))?;
+        for entry in std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
+            let path = entry?.path();
+            if path.file_name() == Some(std::ffi::OsStr::new(engine::prebuilt::FOLDER)) {
+                continue;
+            }
+            let removed = if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
+            removed.with_context(|| format!("removing the old {}", path.display()))?;
+        }
     }
     let exe = std::env::current_exe().context("finding this program's path")?;
     std::fs::create_dir_all(binary.parent().expect("bin has a parent"))?;
@@ -134,7 +143,13 @@ pub fn install(place: &Place, warm: bool) -> Result<()> {
     println!("Installed the kernel \"{}\" in {}", spec["display_name"].as_str().unwrap_or(KERNEL_NAME), dir.display());
 
     if warm {
-        warm_session_cache(&lens)?;
+        build_prebuilt_libraries(&lens)?;
+    } else {
+        // Libraries built for an earlier lens would be seeded stale.
+        let prebuilt = dir.join(engine::prebuilt::FOLDER);
+        if prebuilt.exists() {
+            std::fs::remove_dir_all(&prebuilt).with_context(|| format!("removing {}", prebuilt.display()))?;
+        }
     }
     Ok(())
 }
@@ -152,23 +167,29 @@ fn kernel_json(binary: &Path) -> Result<serde_json::Value> {
     Ok(spec)
 }
 
-/// Builds ndarray and ndlens in a session slot, as a session would, so that
-/// the first array cell of the next notebook does not wait for them.
-fn warm_session_cache(lens: &Path) -> Result<()> {
+/// Builds ndarray and ndlens once, as a session would, next to the
+/// installed kernel, where every session of every user seeds its own build
+/// folder from (see `engine::prebuilt`): no session compiles them again.
+fn build_prebuilt_libraries(lens: &Path) -> Result<()> {
     let started = std::time::Instant::now();
-    println!("Building ndarray and ndlens for sessions (once; a minute or two the first time)...");
-    let slot = engine::slots::acquire(&engine::slots::sessions_root()?)?;
-    engine::environment::enter(&slot)?;
-    let (mut context, _outputs) = evcxr::CommandContext::new().map_err(|e| {
-        anyhow::anyhow!("the Rust engine could not start: {e}; is `rustup component add rust-src` done?")
+    println!("Building ndarray and ndlens for sessions (once; a minute or two)...");
+    let prebuilt = engine::prebuilt::Prebuilt::beside(lens);
+    prebuilt.build(&engine::session_dependencies(lens), |crate_dir| {
+        let build =
+            engine::profile::CellBuild { checks: engine::profile::Checks::Off, sources: Some(prebuilt.sources()) };
+        engine::environment::enter(crate_dir, &build)?;
+        let (mut context, _outputs) = evcxr::CommandContext::new().map_err(|e| {
+            anyhow::anyhow!("the Rust engine could not start: {e}; is `rustup component add rust-src` done?")
+        })?;
+        context
+            .execute(&engine::prelude(lens))
+            .map_err(|e| anyhow::anyhow!("building the session libraries failed: {e}"))?;
+        context
+            .execute("let warm = ndlens::diagram!(Array2::<f64>::zeros((2, 3)).t()); warm.to_svg().len()")
+            .map_err(|e| anyhow::anyhow!("a first array cell failed: {e}"))?;
+        Ok(())
     })?;
-    context
-        .execute(&engine::prelude(lens))
-        .map_err(|e| anyhow::anyhow!("building the session libraries failed: {e}"))?;
-    context
-        .execute("let warm = ndlens::diagram!(Array2::<f64>::zeros((2, 3)).t()); warm.to_svg().len()")
-        .map_err(|e| anyhow::anyhow!("a first array cell failed: {e}"))?;
-    println!("Session libraries built in {:.0?} (in {}).", started.elapsed(), slot.dir.display());
+    println!("Session libraries built in {:.0?} (in {}).", started.elapsed(), prebuilt.crate_dir().display());
     Ok(())
 }
 

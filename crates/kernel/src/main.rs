@@ -90,15 +90,12 @@ fn run_kernel(args: KernelArgs) -> Result<()> {
         Some(dir) => dir,
         None => install::lens_dir()?,
     };
-    // Set before any thread starts: evcxr reads it when the context is made.
-    let slot = engine::slots::acquire(&engine::slots::sessions_root()?)?;
-    engine::environment::enter(&slot)?;
+    // Before any thread starts: it sets the environment evcxr reads when
+    // the context is made.
+    let (slot, config) = engine::prepare_session(lens_dir)?;
 
     let router = engine::output::Router::default();
-    let engine = engine::EngineHandle::start(
-        engine::EngineConfig { lens_dir, crate_dir: engine::environment::crate_dir(&slot) },
-        router.clone(),
-    );
+    let engine = engine::EngineHandle::start(config, router.clone());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use super::profile::{self, Checks};
+use super::profile::{self, CellBuild};
 use super::slots::Slot;
 
 /// The folder of a slot that evcxr builds in; the slot's own folder holds
@@ -24,19 +24,21 @@ pub fn crate_dir(slot: &Slot) -> PathBuf {
 /// moved into `crate/` and these would only take disk.
 const EARLIER_LAYOUT: [&str; 5] = ["target", "src", "Cargo.toml", "Cargo.lock", ".cargo"];
 
-/// Prepares this process to host evcxr in `slot`.
-pub fn enter(slot: &Slot) -> Result<()> {
-    let crate_dir = crate_dir(slot);
-    if !crate_dir.exists() {
-        for name in EARLIER_LAYOUT {
-            let path = slot.dir.join(name);
-            // Nothing depends on these; a leftover only costs disk.
-            let _ = if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
-        }
+/// Removes what an older kernel left in `slot`'s folder.
+pub fn tidy(slot: &Slot) {
+    for name in EARLIER_LAYOUT {
+        let path = slot.dir.join(name);
+        // Nothing depends on these; a leftover only costs disk.
+        let _ = if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
     }
-    std::fs::create_dir_all(&crate_dir).with_context(|| format!("creating {}", crate_dir.display()))?;
-    profile::write(&crate_dir, Checks::Off)?;
-    std::env::set_var("EVCXR_TMPDIR", &crate_dir);
+}
+
+/// Prepares this process to host evcxr in `crate_dir`, building cells as
+/// `build` says.
+pub fn enter(crate_dir: &Path, build: &CellBuild) -> Result<()> {
+    std::fs::create_dir_all(crate_dir).with_context(|| format!("creating {}", crate_dir.display()))?;
+    profile::write(crate_dir, build)?;
+    std::env::set_var("EVCXR_TMPDIR", crate_dir);
     expose_rust_libraries()?;
     ask_for_huge_pages();
     Ok(())

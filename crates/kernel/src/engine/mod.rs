@@ -12,6 +12,7 @@ pub mod diagnostics;
 pub mod environment;
 pub mod interrupts;
 pub mod output;
+pub mod prebuilt;
 pub mod profile;
 pub mod slots;
 pub mod variables;
@@ -34,22 +35,75 @@ use output::Router;
 pub use variables::Variable;
 use views::{DerivedViews, Edit, Rewritten};
 
-/// Where the engine finds the ndlens library to load in every session, and
-/// the folder evcxr builds cells in.
+/// Where the engine finds the ndlens library to load in every session, the
+/// folder evcxr builds cells in, and how.
 #[derive(Clone, Debug)]
 pub struct EngineConfig {
     pub lens_dir: PathBuf,
     pub crate_dir: PathBuf,
+    pub build: profile::CellBuild,
+    /// What the user should hear with the first cell: why this session
+    /// builds its libraries itself, say.
+    pub notices: Vec<String>,
+}
+
+/// Sets up where this kernel's session builds: a slot of its own, seeded
+/// from the prebuilt libraries installed with the lens in `lens_dir`.
+/// Returns the slot, which must be held as long as the session runs.
+pub fn prepare_session(lens_dir: PathBuf) -> anyhow::Result<(slots::Slot, EngineConfig)> {
+    use prebuilt::{Prebuilt, SeedError, Seeded};
+
+    let slot = slots::acquire(&slots::sessions_root()?)?;
+    let crate_dir = environment::crate_dir(&slot);
+    if !crate_dir.exists() {
+        environment::tidy(&slot);
+    }
+    let prebuilt = Prebuilt::beside(&lens_dir);
+    let mut notices = Vec::new();
+    let sources = match prebuilt.seed(&crate_dir) {
+        Ok(seeded) => {
+            if let Seeded::Copied { bytes, took } = seeded {
+                eprintln!(
+                    "ndlens: {} seeded with the prebuilt libraries ({} MiB in {took:.1?})",
+                    slot.dir.display(),
+                    bytes >> 20
+                );
+            }
+            Some(prebuilt.sources())
+        }
+        // Installed with --no-warm: the user chose to build at first use.
+        Err(missing @ SeedError::Missing(_)) => {
+            eprintln!("ndlens: {missing}; this session builds ndarray and ndlens itself");
+            None
+        }
+        Err(failure) => {
+            let notice =
+                format!("{failure}: this session builds ndarray and ndlens itself, which takes a minute or two.");
+            eprintln!("ndlens: {notice}");
+            notices.push(notice);
+            None
+        }
+    };
+    let build = profile::CellBuild { checks: profile::Checks::Off, sources };
+    environment::enter(&crate_dir, &build)?;
+    Ok((slot, EngineConfig { lens_dir, crate_dir, build, notices }))
+}
+
+/// The crates every session loads, each `(name, TOML specification)`: the
+/// prelude's `:dep`s, and what the prebuilt libraries are built from.
+pub fn session_dependencies(lens_dir: &Path) -> Vec<(&'static str, String)> {
+    vec![("ndlens", format!("{{ path = {:?} }}", lens_dir.display().to_string())), ("ndarray", "\"0.17\"".into())]
 }
 
 /// The code every session starts with. The array it makes has evcxr's type
 /// inference read ndarray now, in the background, rather than in the
 /// user's first array cell.
 pub fn prelude(lens_dir: &Path) -> String {
+    let dependencies: String =
+        session_dependencies(lens_dir).iter().map(|(name, spec)| format!(":dep {name} = {spec}\n")).collect();
     format!(
-        ":dep ndlens = {{ path = {:?} }}\n:dep ndarray = \"0.17\"\nuse ndarray::prelude::*;\nuse ndlens::prelude::*;\n\
+        "{dependencies}use ndarray::prelude::*;\nuse ndlens::prelude::*;\n\
          let __ndlens_warm = ndarray::Array2::<f64>::zeros((1, 1));\n{}\n{}\n{}",
-        lens_dir.display().to_string(),
         content::debug_display(),
         interrupts::items(),
         process_setup(false),
@@ -133,7 +187,6 @@ pub struct Engine {
     context: CommandContext,
     views: DerivedViews,
     config: EngineConfig,
-    checks: profile::Checks,
     /// Compilations since [`Engine::take_compilations`] last asked.
     compilations: usize,
     /// Whether `:fmt {:#?}` is in force.
@@ -256,21 +309,26 @@ impl EngineHandle {
 impl Engine {
     fn start(config: EngineConfig, router: Router, interrupted: Arc<AtomicBool>) -> Result<Engine, StartError> {
         let started = std::time::Instant::now();
-        let (context, outputs) = CommandContext::new().map_err(|e| StartError::Context(e.to_string()))?;
+        // What went wrong before (a slot that could not be seeded) is often
+        // why the start fails.
+        let notices = config.notices.clone();
+        let with_notices =
+            move |error: String| -> String { notices.iter().map(|n| format!("{n}\n")).chain([error]).collect() };
+        let (context, outputs) = CommandContext::new().map_err(|e| StartError::Context(with_notices(e.to_string())))?;
         let context_ready = started.elapsed();
         router.forward(outputs.stdout, outputs.stderr);
         let mut engine = Engine {
             context,
             views: DerivedViews::default(),
             config,
-            checks: profile::Checks::Off,
             compilations: 0,
             pretty_debug: false,
             interrupted,
         };
         let prelude = prelude(&engine.config.lens_dir);
         if let Err(e) = engine.execute(&prelude) {
-            return Err(StartError::Prelude { lens_dir: engine.config.lens_dir.clone(), message: e.to_string() });
+            let message = with_notices(e.to_string());
+            return Err(StartError::Prelude { lens_dir: engine.config.lens_dir.clone(), message });
         }
         eprintln!("ndlens: session ready in {:.2?} (evcxr context {:.2?})", started.elapsed(), context_ready);
         Ok(engine)
@@ -298,15 +356,21 @@ impl Engine {
     /// Whether the cells' own code is compiled with overflow checks and
     /// debug assertions.
     pub fn checks(&self) -> profile::Checks {
-        self.checks
+        self.config.build.checks
     }
 
     /// Compiles the cells from the next one on with `checks`; see
     /// [`profile`].
     pub fn set_checks(&mut self, checks: profile::Checks) -> anyhow::Result<()> {
-        profile::write(&self.config.crate_dir, checks)?;
-        self.checks = checks;
+        let build = profile::CellBuild { checks, ..self.config.build.clone() };
+        profile::write(&self.config.crate_dir, &build)?;
+        self.config.build = build;
         Ok(())
+    }
+
+    /// What the user has yet to hear about how the session started.
+    pub fn take_notices(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.config.notices)
     }
 
     /// The session's variables, sorted by name, then the remembered views,
