@@ -8,12 +8,14 @@
 
 mod cell;
 mod engine;
+mod explorer;
 mod install;
 mod magics;
 mod outcome;
 mod protocol;
 mod sync;
 mod syntax;
+mod widgets;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -19,6 +19,8 @@ pub enum Event {
     Stderr(String),
     /// Rich output: mime type → content.
     Display(BTreeMap<String, String>),
+    /// A layout explorer to open, with widgets the kernel process keeps.
+    Explore(crate::explorer::Request),
 }
 
 pub type Sink = tokio::sync::mpsc::UnboundedSender<Event>;

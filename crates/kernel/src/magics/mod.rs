@@ -1,4 +1,4 @@
-//! The magics: `%aid`, `%shares`, `%layout`, `%timeit`/`%%timeit`,
+//! The magics: `%aid`, `%shares`, `%layout`, `%explore`, `%timeit`/`%%timeit`,
 //! `%time`/`%%time`, `%whos`, `%lsmagic`.
 //!
 //! Each magic is one file holding one [`Magic`]: its names, synopses and
@@ -11,6 +11,7 @@
 mod aid;
 mod args;
 mod checks;
+mod explore;
 mod layout;
 mod lsmagic;
 mod shares;
@@ -33,6 +34,7 @@ pub static MAGICS: &[&dyn Magic] = &[
     &aid::Aid,
     &shares::Shares,
     &layout::Layout,
+    &explore::Explore,
     &timeit::Timeit,
     &time::Time,
     &whos::Whos,

@@ -3,12 +3,13 @@
 use std::collections::BTreeMap;
 
 use jupyter_protocol::{
-    CodeMirrorMode, CommInfoReply, CompleteReply, DisplayData, ErrorOutput, ExecuteInput, ExecuteReply, ExecuteRequest,
-    ExecuteResult, ExecutionCount, ExpressionResult, HelpLink, HistoryReply, InspectReply, InterruptReply,
-    IsCompleteReply, IsCompleteReplyStatus, JupyterMessage, JupyterMessageContent, KernelInfoReply, LanguageInfo,
-    Media, Payload, ReplyError, ReplyStatus, ShutdownReply, Stdio, StreamContent, Transient,
+    CodeMirrorMode, CompleteReply, DisplayData, ErrorOutput, ExecuteInput, ExecuteReply, ExecuteRequest, ExecuteResult,
+    ExecutionCount, ExpressionResult, HelpLink, HistoryReply, InspectReply, InterruptReply, IsCompleteReply,
+    IsCompleteReplyStatus, JupyterMessage, JupyterMessageContent, KernelInfoReply, LanguageInfo, Media, Payload,
+    ReplyError, ReplyStatus, ShutdownReply, Stdio, StreamContent, Transient,
 };
 
+use super::comms;
 use super::history::History;
 use super::Kernel;
 use crate::cell::{self, Completeness};
@@ -39,8 +40,19 @@ pub async fn shell(kernel: &Kernel, request: &JupyterMessage) -> Option<JupyterM
             let history = kernel.state.lock().await.history.answer(r);
             HistoryReply { history, status: ReplyStatus::Ok, error: None }.into()
         }
-        JupyterMessageContent::CommInfoRequest(_) => {
-            CommInfoReply { status: ReplyStatus::Ok, comms: Default::default(), error: None }.into()
+        JupyterMessageContent::CommInfoRequest(r) => comms::info(kernel, r.target_name.as_deref()).into(),
+        // Comm messages have no reply.
+        JupyterMessageContent::CommMsg(m) => {
+            comms::message(kernel, request, m).await;
+            return None;
+        }
+        JupyterMessageContent::CommOpen(o) => {
+            comms::open(kernel, request, o);
+            return None;
+        }
+        JupyterMessageContent::CommClose(c) => {
+            comms::close(kernel, c);
+            return None;
         }
         JupyterMessageContent::ShutdownRequest(r) => {
             ShutdownReply { restart: r.restart, status: ReplyStatus::Ok, error: None }.into()
@@ -148,6 +160,7 @@ async fn execute(kernel: &Kernel, request: &JupyterMessage, r: &ExecuteRequest) 
     // Output printed while the cell runs is published as it comes.
     let (sink, mut events) = tokio::sync::mpsc::unbounded_channel::<Event>();
     let iopub = kernel.iopub.clone();
+    let widgets = kernel.widgets.clone();
     let parent = request.clone();
     let silent = r.silent;
     let publisher = tokio::spawn(async move {
@@ -159,6 +172,12 @@ async fn execute(kernel: &Kernel, request: &JupyterMessage, r: &ExecuteRequest) 
                 Event::Stdout(text) => iopub.publish(StreamContent { name: Stdio::Stdout, text }, &parent),
                 Event::Stderr(text) => iopub.publish(StreamContent { name: Stdio::Stderr, text }, &parent),
                 Event::Display(data) => iopub.publish(DisplayData::new(media(data)), &parent),
+                Event::Explore(explore) => {
+                    let (sent, bundle) = crate::explorer::open(&mut crate::sync::lock(&widgets), explore);
+                    comms::publish(&iopub, sent, &parent);
+                    let bundle = serde_json::from_value(serde_json::Value::Object(bundle)).unwrap_or_default();
+                    iopub.publish(DisplayData::new(bundle), &parent);
+                }
             }
         }
     });

@@ -9,6 +9,7 @@
 //! dropped by the socket layer before any handler sees it; the loop logs it
 //! and goes on serving the next message.
 
+mod comms;
 mod handlers;
 mod history;
 mod wire;
@@ -25,6 +26,7 @@ use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
 
 use crate::engine::output::Router;
 use crate::engine::EngineHandle;
+use crate::widgets::Widgets;
 
 /// Publishes on IOPub from any task.
 #[derive(Clone)]
@@ -40,6 +42,19 @@ impl IoPub {
         let _ = self.outbox.send(message);
     }
 
+    /// Publishes `content` with message `metadata` (a `comm_open`'s
+    /// protocol version).
+    pub fn publish_with_metadata(
+        &self,
+        content: impl Into<JupyterMessageContent>,
+        metadata: serde_json::Value,
+        parent: &JupyterMessage,
+    ) {
+        let mut message = JupyterMessage::new(content, Some(parent)).with_zmq_identities(Vec::new());
+        message.metadata = metadata;
+        let _ = self.outbox.send(message);
+    }
+
     pub fn status(&self, state: ExecutionState, parent: &JupyterMessage) {
         self.publish(Status { execution_state: state }, parent);
     }
@@ -51,6 +66,8 @@ pub struct Kernel {
     pub engine: EngineHandle,
     pub router: Router,
     pub state: tokio::sync::Mutex<handlers::SessionState>,
+    /// The widget models, shared with the tasks that publish a cell's output.
+    pub widgets: Arc<std::sync::Mutex<Widgets>>,
 }
 
 /// Binds the channels in `info` and serves until a shutdown request.
@@ -79,6 +96,7 @@ pub async fn serve(info: ConnectionInfo, engine: EngineHandle, router: Router) -
         engine,
         router,
         state: tokio::sync::Mutex::new(handlers::SessionState::default()),
+        widgets: Arc::default(),
     });
 
     let control_kernel = kernel.clone();
