@@ -126,3 +126,47 @@ def test_the_recipe_runs_in_jupyterlab(lab):
                 if c.cell_type == "code" and "%layout" in c.source]
     assert layout_cells == len(expected)
     assert diagram_count >= layout_cells
+
+
+def test_the_explorer_redraws_as_a_slider_moves_in_jupyterlab(lab, tmp_path):
+    base, token = lab
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    notebook = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "ndlens", "display_name": "Rust (ndlens)", "language": "rust"}})
+    notebook.cells.append(nbformat.v4.new_code_cell("%explore"))
+    nbformat.write(notebook, tmp_path / "notebooks" / "explorer.ipynb")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1200})
+        page.goto(f"{base}/lab/tree/explorer.ipynb?token={token}")
+        page.wait_for_function(
+            "() => { const w = window.jupyterapp.shell.currentWidget;"
+            " return w && w.sessionContext && w.sessionContext.session"
+            " && w.sessionContext.session.kernel && w.sessionContext.session.kernel.status === 'idle'; }",
+            timeout=120_000,
+        )
+        page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        line = page.locator(".widget-html .ndlens-layout-line")
+        line.wait_for(timeout=120_000)
+        # The explorer is drawn as controls by JupyterLab's widget manager.
+        assert page.locator(".widget-hslider").count() >= 6
+        assert page.locator(".widget-dropdown").count() >= 3
+        assert "strides=(48, 8)" in line.inner_text()
+        svg_before = page.locator(".widget-html svg").first.inner_html()
+
+        step = page.locator(".widget-hslider", has=page.get_by_text("step", exact=True)).first
+        step.locator(".noUi-handle").focus()
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function(
+            "() => document.querySelector('.widget-html .ndlens-layout-line').textContent.includes('strides=(96, 8)')",
+            timeout=30_000,
+        )
+        svg_after = page.locator(".widget-html svg").first.inner_html()
+        ravel = page.locator(".widget-html .ndlens-ravel").inner_text()
+        expression = page.locator(".widget-html .ndlens-expression").inner_text()
+        shot = ARTIFACTS / "explorer-in-jupyterlab.png"
+        page.screenshot(path=str(shot), full_page=True)
+        print(f"\nscreenshot: {shot}")
+        browser.close()
+    assert svg_after != svg_before
+    assert ravel == "a copy"
+    assert "s![..;2, ..]" in expression
