@@ -191,3 +191,13 @@ def test_bad_widget_messages_are_refused_and_the_session_survives(session):
         if m["msg_type"] == "comm_close" and m["content"]["comm_id"] == "x1":
             closed.append(m)
     assert session.text("kept") == "42"
+
+
+def test_the_explorer_outlives_a_lost_session_process(session):
+    explorer = Explorer(session)
+    reply, _ = session.run("std::process::abort();")
+    assert reply["content"]["status"] == "error"
+    step0 = explorer.find(_model_name="IntSliderModel", description="step")[0]
+    drawn = explorer.drawn(explorer.update(step0, value=3))
+    assert layout_line(drawn).startswith("shape=(2, 6) strides=(144, 8)")
+    assert session.text("1 + 1") == "2"
