@@ -124,3 +124,21 @@ def test_a_full_disk_is_named_in_the_cell_and_the_kernel_stays_up(full_disk, mon
         assert "No space left on device" in again["content"]["evalue"]
     finally:
         session.close()
+
+
+def test_a_killed_kernels_slot_is_taken_by_the_next_session(tmp_path, monkeypatch):
+    monkeypatch.setenv("NDLENS_CACHE_DIR", str(tmp_path))
+    killed = Session()
+    killed.ok("let lost = 1;")
+    killed.manager.shutdown_kernel(now=True)
+    killed.client.stop_channels()
+    time.sleep(1)
+    # The lock died with the process: the next kernel takes slot 0, already
+    # seeded, rather than seeding a new one.
+    session = Session()
+    try:
+        assert session.result(FIRST_CELL)["text/plain"] == "0.0"
+        slots = sorted(p.name for p in (tmp_path / "sessions").iterdir() if p.is_dir())
+        assert slots == ["0"], slots
+    finally:
+        session.close()
