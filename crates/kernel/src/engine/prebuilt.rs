@@ -155,6 +155,7 @@ impl Prebuilt {
         self.vendor(dependencies)?;
         std::fs::create_dir_all(&crate_dir).with_context(|| format!("creating {}", crate_dir.display()))?;
         build_session(&crate_dir)?;
+        readable_by_all(&self.dir)?;
         // Unique to this build, so that every slot seeded from an earlier
         // one is seeded again.
         let built = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
@@ -188,6 +189,31 @@ impl Prebuilt {
         }
         Ok(())
     }
+}
+
+/// Lets every user read the tree at `dir`: installed system-wide, the
+/// template is built by one user and seeded from by all, and cargo and
+/// rustc leave some files (incremental-compilation locks) readable by their
+/// owner alone.
+fn readable_by_all(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    for entry in walkdir::WalkDir::new(dir) {
+        let entry = entry?;
+        if entry.file_type().is_symlink() {
+            continue;
+        }
+        let mut permissions = entry.metadata()?.permissions();
+        let wanted = match entry.file_type().is_dir() {
+            true => 0o555,
+            false => 0o444,
+        };
+        if permissions.mode() & wanted != wanted {
+            permissions.set_mode(permissions.mode() | wanted);
+            std::fs::set_permissions(entry.path(), permissions)
+                .with_context(|| format!("letting all users read {}", entry.path().display()))?;
+        }
+    }
+    Ok(())
 }
 
 /// Copies the tree at `from` to `to`, keeping modification times, and
@@ -268,6 +294,19 @@ mod tests {
         std::fs::write(prebuilt.crate_dir().join(STAMP), "build 2").unwrap();
         assert!(matches!(prebuilt.seed(&slot).unwrap(), Seeded::Copied { .. }));
         assert!(!slot.join("session-state").exists(), "a new install's libraries replace the old slot");
+        let _ = std::fs::remove_dir_all(root);
+    }
+
+    #[test]
+    fn the_template_is_left_readable_by_every_user() {
+        use std::os::unix::fs::PermissionsExt;
+        let root = scratch("readable");
+        let lock = root.join("incremental/s-1.lock");
+        std::fs::create_dir_all(lock.parent().unwrap()).unwrap();
+        std::fs::write(&lock, "").unwrap();
+        std::fs::set_permissions(&lock, std::fs::Permissions::from_mode(0o600)).unwrap();
+        readable_by_all(&root).unwrap();
+        assert_eq!(std::fs::metadata(&lock).unwrap().permissions().mode() & 0o777, 0o644);
         let _ = std::fs::remove_dir_all(root);
     }
 
