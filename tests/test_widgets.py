@@ -144,6 +144,14 @@ def test_the_explorer_of_an_array_starts_from_its_layout_and_says_when_it_is_gon
     assert "Started from the layout of <code>grid.t()</code>" in explorer.bundle["text/html"]
     assert "shape=(5, 3) strides=(4, 20) itemsize=4" in explorer.bundle["text/html"]
 
+    # An axis longer than the sliders usually go stretches its slider.
+    session.ok("let long = Array2::<f64>::zeros((300, 2));")
+    tall = Explorer(session, "%explore long")
+    length0 = tall.only(_model_name="IntSliderModel", description="axis 0 length")
+    assert tall.models[length0]["max"] == 300
+    drawn = tall.drawn(tall.update(tall.find(_model_name="IntSliderModel", description="step")[0], value=2))
+    assert layout_line(drawn).startswith("shape=(150, 2) strides=(32, 8)")
+
     session.ok("let gone = Array1::<u8>::zeros(7);")
     gone = Explorer(session, "%explore gone")
     session.ok(":clear")

@@ -15,8 +15,9 @@ use crate::widgets::controls::Builder;
 use crate::widgets::{App, Context, Models, Outgoing, State, Widgets};
 use view::{AxisSlice, Broadcast, Compare, Item, Order, Settings};
 
-/// The longest axis the sliders offer; three such axes pass the buffer
-/// limit, which the explorer then states.
+/// The longest axis the sliders offer (longer when an explored array's
+/// axis is); three such axes pass the buffer limit, which the explorer then
+/// states.
 pub const MAX_LENGTH: i64 = 128;
 /// The steps the step sliders offer, either way.
 pub const MAX_STEP: i64 = 4;
@@ -90,7 +91,8 @@ pub fn open(widgets: &mut Widgets, request: Request) -> (Vec<Outgoing>, serde_js
     for axis in 0..3 {
         let len = settings.shape.get(axis).copied().unwrap_or(1) as i64;
         let slice = settings.slices.get(axis).copied().unwrap_or(AxisSlice::all(len as usize));
-        let length = builder.int_slider(&format!("axis {axis} length"), len, 1, MAX_LENGTH);
+        // An array explored from the session may be longer than the sliders go.
+        let length = builder.int_slider(&format!("axis {axis} length"), len, 1, MAX_LENGTH.max(len));
         let range = builder.int_range_slider("range", [slice.start as i64, slice.stop as i64], 0, len);
         let step = builder.int_slider("step", slice.step as i64, -MAX_STEP, MAX_STEP);
         rows.push(builder.boxed("HBox", &[length.clone(), range.clone(), step.clone()]));
@@ -189,7 +191,8 @@ impl Explorer {
         let mut shape = Vec::new();
         let mut slices = Vec::new();
         for (axis, controls) in self.axes.iter().take(ndim).enumerate() {
-            let len = within(&format!("axis {axis}'s length"), int(&controls.length, "value")?, 1, MAX_LENGTH)?;
+            let longest = int(&controls.length, "max")?;
+            let len = within(&format!("axis {axis}'s length"), int(&controls.length, "value")?, 1, longest)?;
             let range = models
                 .get(&controls.range, "value")
                 .and_then(Value::as_array)
@@ -226,7 +229,8 @@ impl Explorer {
         for axis in &self.axes {
             if comm_id == axis.length {
                 if let Some(len) = models.get(&axis.length, "value").and_then(Value::as_i64) {
-                    let len = len.clamp(1, MAX_LENGTH);
+                    let longest = models.get(&axis.length, "max").and_then(Value::as_i64).unwrap_or(MAX_LENGTH);
+                    let len = len.clamp(1, longest);
                     let range = models.get(&axis.range, "value").and_then(Value::as_array).cloned().unwrap_or_default();
                     let low = range.first().and_then(Value::as_i64).unwrap_or(0).clamp(0, len);
                     let high = range.get(1).and_then(Value::as_i64).unwrap_or(len);
