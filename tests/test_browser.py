@@ -71,21 +71,26 @@ def lab(tmp_path):
     server.wait(timeout=30)
 
 
+def open_notebook(page, url):
+    """Opens the notebook at `url` and waits for its kernel, from the
+    notebook's metadata, to be up before anything runs."""
+    page.goto(url)
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+    page.wait_for_function(
+        "() => { const w = window.jupyterapp.shell.currentWidget;"
+        " return w && w.sessionContext && w.sessionContext.session"
+        " && w.sessionContext.session.kernel && w.sessionContext.session.kernel.status === 'idle'; }",
+        timeout=120_000,
+    )
+
+
 def test_the_recipe_runs_in_jupyterlab(lab):
     base, token = lab
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(f"{base}/lab/tree/{RECIPE}?token={token}")
-        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
-        # The kernel from the notebook's metadata must be up before running.
-        page.wait_for_function(
-            "() => { const w = window.jupyterapp.shell.currentWidget;"
-            " return w && w.sessionContext && w.sessionContext.session"
-            " && w.sessionContext.session.kernel && w.sessionContext.session.kernel.status === 'idle'; }",
-            timeout=120_000,
-        )
+        open_notebook(page, f"{base}/lab/tree/{RECIPE}?token={token}")
         page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
         code_cells = page.evaluate(
             "() => [...window.jupyterapp.shell.currentWidget.content.model.cells].filter(c => c.type === 'code').length"
@@ -137,13 +142,7 @@ def test_the_explorer_redraws_as_a_slider_moves_in_jupyterlab(lab, tmp_path):
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1200})
-        page.goto(f"{base}/lab/tree/explorer.ipynb?token={token}")
-        page.wait_for_function(
-            "() => { const w = window.jupyterapp.shell.currentWidget;"
-            " return w && w.sessionContext && w.sessionContext.session"
-            " && w.sessionContext.session.kernel && w.sessionContext.session.kernel.status === 'idle'; }",
-            timeout=120_000,
-        )
+        open_notebook(page, f"{base}/lab/tree/explorer.ipynb?token={token}")
         page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
         line = page.locator(".widget-html .ndlens-layout-line")
         line.wait_for(timeout=120_000)

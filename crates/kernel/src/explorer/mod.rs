@@ -125,7 +125,7 @@ pub fn open(widgets: &mut Widgets, request: Request) -> (Vec<Outgoing>, serde_js
     widgets.attach(&controls, app);
     // The unused axes' rows start disabled.
     for axis in ndim..3 {
-        sent.extend(disable_axis(widgets, &controls_of_axis(&controls, axis), true));
+        sent.extend(controls_of_axis(&controls, axis).iter().filter_map(|c| widgets.set(c, disabled(true))));
     }
 
     let mut bundle = serde_json::Map::new();
@@ -148,10 +148,11 @@ fn controls_of_axis(controls: &[String], axis: usize) -> Vec<String> {
     controls[3 + 3 * axis..6 + 3 * axis].to_vec()
 }
 
-fn disable_axis(widgets: &mut Widgets, controls: &[String], disabled: bool) -> Vec<Outgoing> {
+/// A control's state update that greys it out, or back in.
+fn disabled(disabled: bool) -> State {
     let mut state = State::new();
     state.insert("disabled".into(), disabled.into());
-    controls.iter().filter_map(|c| widgets.set(c, state.clone())).collect()
+    state
 }
 
 impl Explorer {
@@ -252,9 +253,8 @@ impl Explorer {
                     updates.push((comm.clone(), state.as_object().expect("object").clone()));
                 }
                 for (axis, controls) in self.axes.iter().enumerate() {
-                    let state = json!({ "disabled": axis >= ndim });
                     for comm in [&controls.length, &controls.range, &controls.step] {
-                        updates.push((comm.clone(), state.as_object().expect("object").clone()));
+                        updates.push((comm.clone(), disabled(axis >= ndim)));
                     }
                 }
             }
