@@ -1,10 +1,10 @@
 //! Gives the kernel a build id: a hash of every source it is built from,
-//! its own and the lens's it installs into sessions. `ndlens --version`
+//! its own and the lens's and runtime's it installs into sessions. `ndlens --version`
 //! and `kernel_info` report it, so that a test can tell whether the kernel
 //! it talks to is the one just built.
 //!
-//! Watching the lens's folder here also makes cargo rebuild the kernel
-//! when only the lens changed, which the sources it embeds need.
+//! Watching the lens's and runtime's folders here also makes cargo rebuild
+//! the kernel when only they changed, which the sources it embeds need.
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::Hasher;
@@ -29,6 +29,8 @@ fn main() {
         manifest.join("Cargo.toml"),
         manifest.join("../lens/src"),
         manifest.join("../lens/Cargo.toml"),
+        manifest.join("../runtime/src"),
+        manifest.join("../runtime/Cargo.toml"),
         manifest.join("../../kernel-spec"),
     ];
     let mut all = Vec::new();

@@ -9,22 +9,22 @@
 use std::collections::BTreeMap;
 
 use crate::engine::output::{Event, Router};
-use crate::engine::Engine;
+use crate::engine::Session;
 use crate::magics::{self, Piece};
 use crate::outcome::{self, CellOutcome, ErrorReport, MimeBundle};
 use crate::syntax;
 
 /// Runs `cell`: its Rust code and magics in order. Events shown along the
 /// way go through `router`.
-pub fn run(engine: &mut Engine, cell: &str, router: &Router) -> CellOutcome {
-    for notice in engine.take_notices() {
+pub fn run(session: &mut Session, cell: &str, router: &Router) -> CellOutcome {
+    for notice in session.take_notices() {
         router.send(Event::Stderr(format!("ndlens: {notice}\n")));
     }
     if let Some(report) = too_deep(cell) {
         return CellOutcome::error(report);
     }
     if let Some(subject) = help_request(cell) {
-        return help(engine, subject);
+        return help(session, subject);
     }
     let pieces = match magics::parse_cell(cell) {
         Ok(pieces) => pieces,
@@ -35,11 +35,11 @@ pub fn run(engine: &mut Engine, cell: &str, router: &Router) -> CellOutcome {
     for (i, piece) in pieces.into_iter().enumerate() {
         let piece_outcome = match piece {
             Piece::Rust { code, first_line } => {
-                CellOutcome::from_evaluation(engine.eval(&code, first_line), cell, |diagnostics| {
+                CellOutcome::from_evaluation(session.eval(&code, first_line), cell, |diagnostics| {
                     outcome::compile_error(cell, diagnostics)
                 })
             }
-            Piece::Magic(magic) => magic.run(engine, router),
+            Piece::Magic(magic) => magic.run(session, router),
         };
         if piece_outcome.error.is_some() {
             return piece_outcome;
@@ -63,10 +63,10 @@ fn help_request(cell: &str) -> Option<&str> {
     one_path.then_some(subject)
 }
 
-/// rust-analyzer's documentation of `subject`, for the pager.
-fn help(engine: &mut Engine, subject: &str) -> CellOutcome {
-    let page = match engine.hover(subject, subject.len()) {
-        Some((text, html)) => BTreeMap::from([("text/plain".to_string(), text), ("text/html".to_string(), html)]),
+/// The engine's documentation of `subject`, for the pager.
+fn help(session: &mut Session, subject: &str) -> CellOutcome {
+    let page = match session.hover(subject, subject.len()) {
+        Some(doc) => BTreeMap::from([("text/plain".to_string(), doc.text), ("text/html".to_string(), doc.html)]),
         None => BTreeMap::from([("text/plain".to_string(), format!("No documentation found for `{subject}`."))]),
     };
     CellOutcome { page: Some(page), ..CellOutcome::default() }
@@ -91,7 +91,7 @@ fn too_deep(code: &str) -> Option<ErrorReport> {
 /// The values of an execute request's `user_expressions`, each as a mime
 /// bundle or an error.
 pub fn user_expressions(
-    engine: &mut Engine,
+    session: &mut Session,
     expressions: &std::collections::HashMap<String, String>,
 ) -> BTreeMap<String, Result<MimeBundle, ErrorReport>> {
     expressions
@@ -100,7 +100,7 @@ pub fn user_expressions(
             if let Some(report) = too_deep(expression) {
                 return (name.clone(), Err(report));
             }
-            let outcome = CellOutcome::from_evaluation(engine.eval_generated(expression), expression, |d| {
+            let outcome = CellOutcome::from_evaluation(session.eval_generated(expression), expression, |d| {
                 outcome::compile_error(expression, d)
             });
             let value = match outcome.error {
@@ -120,29 +120,29 @@ pub fn complete_magic(code: &str, cursor: usize) -> Option<(Vec<String>, usize, 
     Some((matches, line_start + start, cursor))
 }
 
-/// Completions from rust-analyzer, through the engine.
-pub fn complete_rust(engine: &mut Engine, code: &str, cursor: usize) -> (Vec<String>, usize, usize) {
+/// Completions of Rust code, from the engine.
+pub fn complete_rust(session: &mut Session, code: &str, cursor: usize) -> (Vec<String>, usize, usize) {
     if too_deep(code).is_some() {
         return (Vec::new(), cursor, cursor);
     }
-    engine.complete(code, cursor)
+    session.complete(code, cursor)
 }
 
 /// What to show for the word under `cursor` (bytes): an array's layout,
-/// or rust-analyzer's documentation.
-pub fn inspect(engine: &mut Engine, code: &str, cursor: usize) -> Option<MimeBundle> {
+/// or the engine's documentation.
+pub fn inspect(session: &mut Session, code: &str, cursor: usize) -> Option<MimeBundle> {
     if too_deep(code).is_some() {
         return None;
     }
     let word = word_at(code, cursor);
-    if engine.variables().iter().any(|v| v.is_array() && v.name() == word) {
-        let evaluation = engine.eval_generated(&format!("ndlens::layout(&({word}))"));
+    if session.variables().iter().any(|v| v.is_array() && v.name() == word) {
+        let evaluation = session.eval_generated(&format!("ndlens::layout(&({word}))"));
         if evaluation.failure.is_none() && !evaluation.outputs.is_empty() {
             return Some(evaluation.outputs);
         }
     }
-    let (text, html) = engine.hover(code, cursor)?;
-    Some(BTreeMap::from([("text/plain".to_string(), text), ("text/html".to_string(), html)]))
+    let doc = session.hover(code, cursor)?;
+    Some(BTreeMap::from([("text/plain".to_string(), doc.text), ("text/html".to_string(), doc.html)]))
 }
 
 /// The identifier around `cursor` (bytes) in `code`.

@@ -3,8 +3,9 @@
 //! The installed kernel is self-contained, so that it keeps working when the
 //! source checkout moves or goes: the kernelspec folder holds the files of
 //! the checkout's `kernel-spec/` (logos, and `kernel.json` with `{ndlens}`
-//! standing for the binary), a copy of this binary, and the lens crate's
-//! manifest and sources, which every session compiles against.
+//! standing for the binary), a copy of this binary, the lens's and the
+//! runtime's manifests and sources, which every session compiles against,
+//! and the session libraries built from them (`prebuilt/`).
 
 use std::path::{Path, PathBuf};
 
@@ -12,17 +13,26 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use include_dir::{include_dir, Dir};
 
-use crate::engine;
+use crate::engine::{self, EngineKind};
 
-/// The lens crate as built: its manifest and sources.
+/// The lens and the runtime as built: their manifests and sources.
 static LENS_SOURCES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../lens/src");
 const LENS_MANIFEST: &str = include_str!("../../lens/Cargo.toml");
+static RUNTIME_SOURCES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../runtime/src");
+const RUNTIME_MANIFEST: &str = include_str!("../../runtime/Cargo.toml");
 /// The kernelspec's files: `kernel.json` and the logos.
 static KERNEL_SPEC: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../../kernel-spec");
 /// What `kernel.json` writes for the path of the installed binary.
 const BINARY_PLACEHOLDER: &str = "{ndlens}";
 
-const KERNEL_NAME: &str = "ndlens";
+/// The kernelspec's name for each engine: the default engine's kernel is
+/// `ndlens`, and evcxr's can be installed beside it.
+fn kernel_name(engine: EngineKind) -> &'static str {
+    match engine {
+        EngineKind::Rustc => "ndlens",
+        EngineKind::Evcxr => "ndlens-evcxr",
+    }
+}
 
 /// Where to install, as `jupyter kernelspec install` takes it.
 #[derive(Args, Debug)]
@@ -41,8 +51,8 @@ pub struct Place {
 }
 
 impl Place {
-    /// The kernelspec folder, `.../kernels/ndlens`.
-    fn kernel_dir(&self) -> Result<PathBuf> {
+    /// The kernelspec folder, `.../kernels/NAME`.
+    fn kernel_dir(&self, name: &str) -> Result<PathBuf> {
         let kernels = if let Some(prefix) = &self.prefix {
             prefix.join("share/jupyter/kernels")
         } else if self.sys_prefix {
@@ -51,7 +61,7 @@ impl Place {
             user_data_dir()?.join("kernels")
         };
         // Sessions name the lens by this path from any working folder.
-        std::path::absolute(kernels.join(KERNEL_NAME)).context("finding the current folder")
+        std::path::absolute(kernels.join(name)).context("finding the current folder")
     }
 }
 
@@ -76,21 +86,24 @@ fn python_prefix() -> Result<PathBuf> {
     Ok(PathBuf::from(String::from_utf8_lossy(&output.stdout).trim()))
 }
 
-/// The installed library's folder next to the installed binary, or this
-/// checkout's when the binary runs from a build folder.
-pub fn lens_dir() -> Result<PathBuf> {
+/// The installed kernel's folder, which holds the lens and the runtime
+/// (`lens/`, `runtime/`) and the prebuilt session libraries, above the
+/// installed binary; or this checkout's `crates/` when the binary runs
+/// from a build folder (its sessions then build their libraries).
+pub fn kernel_dir() -> Result<PathBuf> {
     let exe = std::env::current_exe().context("finding this program's path")?;
-    if let Some(installed) = exe.parent().and_then(Path::parent).map(|d| d.join("lens")) {
-        if installed.join("Cargo.toml").exists() {
-            return Ok(installed);
+    let has_sources = |dir: &Path| dir.join("lens/Cargo.toml").exists() && dir.join("runtime/Cargo.toml").exists();
+    if let Some(installed) = exe.parent().and_then(Path::parent) {
+        if has_sources(installed) {
+            return Ok(installed.to_path_buf());
         }
     }
-    let checkout = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../lens");
-    if checkout.join("Cargo.toml").exists() {
+    let checkout = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    if has_sources(&checkout) {
         return Ok(checkout);
     }
     bail!(
-        "the ndlens library is neither installed next to {} nor at {}: run `ndlens install`",
+        "the ndlens library is neither installed next to {} nor in {}: run `ndlens install`",
         exe.display(),
         checkout.display()
     )
@@ -113,10 +126,15 @@ fn write_tree(dir: &Dir<'_>, to: &Path) -> Result<()> {
     Ok(())
 }
 
-pub fn install(place: &Place, warm: bool) -> Result<()> {
-    let dir = place.kernel_dir()?;
+pub fn install(place: &Place, engine: EngineKind, warm: bool) -> Result<()> {
+    if !engine.built_in() {
+        bail!(
+            "this ndlens was built without the {0} engine: build it with `cargo build --release -p ndlens-kernel --features {0}`",
+            engine.name()
+        );
+    }
+    let dir = place.kernel_dir(kernel_name(engine))?;
     let binary = dir.join("bin").join("ndlens");
-    let lens = dir.join("lens");
 
     // A fresh copy: files of an older version must not linger. The
     // prebuilt libraries stay, to be brought up to date by the build below.
@@ -134,16 +152,18 @@ pub fn install(place: &Place, warm: bool) -> Result<()> {
     std::fs::create_dir_all(binary.parent().expect("bin has a parent"))?;
     std::fs::copy(&exe, &binary).with_context(|| format!("copying {} to {}", exe.display(), binary.display()))?;
 
-    write(&lens.join("Cargo.toml"), LENS_MANIFEST.as_bytes())?;
-    write_tree(&LENS_SOURCES, &lens.join("src"))?;
+    write(&dir.join("lens/Cargo.toml"), LENS_MANIFEST.as_bytes())?;
+    write_tree(&LENS_SOURCES, &dir.join("lens/src"))?;
+    write(&dir.join("runtime/Cargo.toml"), RUNTIME_MANIFEST.as_bytes())?;
+    write_tree(&RUNTIME_SOURCES, &dir.join("runtime/src"))?;
 
     write_tree(&KERNEL_SPEC, &dir)?;
-    let spec = kernel_json(&binary)?;
+    let spec = kernel_json(&binary, engine)?;
     write(&dir.join("kernel.json"), serde_json::to_string_pretty(&spec)?.as_bytes())?;
-    println!("Installed the kernel \"{}\" in {}", spec["display_name"].as_str().unwrap_or(KERNEL_NAME), dir.display());
+    println!("Installed the kernel \"{}\" in {}", spec["display_name"].as_str().unwrap_or_default(), dir.display());
 
     if warm {
-        build_prebuilt_libraries(&lens)?;
+        build_prebuilt_libraries(&dir, engine)?;
     } else {
         // Libraries built for an earlier lens would be seeded stale.
         let prebuilt = dir.join(engine::prebuilt::FOLDER);
@@ -154,51 +174,60 @@ pub fn install(place: &Place, warm: bool) -> Result<()> {
     Ok(())
 }
 
-/// `kernel-spec/kernel.json` with the installed binary's path in its place.
-fn kernel_json(binary: &Path) -> Result<serde_json::Value> {
+/// `kernel-spec/kernel.json` with the installed binary's path in its
+/// place, and the engine.
+fn kernel_json(binary: &Path, engine: EngineKind) -> Result<serde_json::Value> {
     let template = KERNEL_SPEC.get_file("kernel.json").context("kernel-spec/kernel.json is missing from the build")?;
     let mut spec: serde_json::Value =
         serde_json::from_slice(template.contents()).context("kernel-spec/kernel.json is not JSON")?;
-    for arg in spec["argv"].as_array_mut().into_iter().flatten() {
+    let argv = spec["argv"].as_array_mut().context("kernel-spec/kernel.json has no argv")?;
+    for arg in argv.iter_mut() {
         if arg == BINARY_PLACEHOLDER {
             *arg = binary.display().to_string().into();
         }
     }
+    if engine != EngineKind::Rustc {
+        argv.extend(["--engine".into(), engine.name().into()]);
+        let name = spec["display_name"].as_str().unwrap_or("Rust (ndlens)").trim_end_matches(')').to_string();
+        spec["display_name"] = format!("{name}, {} engine)", engine.name()).into();
+    }
     Ok(spec)
 }
 
-/// Builds ndarray and ndlens once, as a session would, next to the
-/// installed kernel, where every session of every user seeds its own build
-/// folder from (see `engine::prebuilt`): no session compiles them again.
-fn build_prebuilt_libraries(lens: &Path) -> Result<()> {
+/// Builds ndarray, the lens and the runtime once, next to the installed
+/// kernel, where every session of every user finds them (see
+/// `engine::prebuilt`): no session compiles them again.
+fn build_prebuilt_libraries(kernel_dir: &Path, engine: EngineKind) -> Result<()> {
     let started = std::time::Instant::now();
-    println!("Building ndarray and ndlens for sessions (once; a minute or two)...");
-    let prebuilt = engine::prebuilt::Prebuilt::beside(lens);
-    prebuilt.build(&engine::session_dependencies(lens), |crate_dir| {
-        let build =
-            engine::profile::CellBuild { checks: engine::profile::Checks::Off, sources: Some(prebuilt.sources()) };
-        engine::environment::enter(crate_dir, &build)?;
-        let (mut context, _outputs) = evcxr::CommandContext::new().map_err(|e| {
-            anyhow::anyhow!("the Rust engine could not start: {e}; is `rustup component add rust-src` done?")
-        })?;
-        context
-            .execute(&engine::prelude(lens))
-            .map_err(|e| anyhow::anyhow!("building the session libraries failed: {e}"))?;
-        context
-            .execute("let warm = ndlens::diagram!(Array2::<f64>::zeros((2, 3)).t()); warm.to_svg().len()")
-            .map_err(|e| anyhow::anyhow!("a first array cell failed: {e}"))?;
-        Ok(())
-    })?;
-    println!("Session libraries built in {:.0?} (in {}).", started.elapsed(), prebuilt.crate_dir().display());
+    println!("Building ndarray, ndlens and the runtime for sessions (once; a minute or two)...");
+    match engine {
+        EngineKind::Rustc => {
+            engine::rustc::libraries::build_template(kernel_dir)?;
+        }
+        #[cfg(feature = "evcxr")]
+        EngineKind::Evcxr => engine::evcxr::install::build_template(kernel_dir)?,
+        #[cfg(not(feature = "evcxr"))]
+        EngineKind::Evcxr => unreachable!("checked before installing"),
+    }
+    let folder = kernel_dir.join(engine::prebuilt::FOLDER);
+    println!("Session libraries built in {:.0?} (in {}).", started.elapsed(), folder.display());
     Ok(())
 }
 
+/// Removes every ndlens kernel installed in the place: the default one and
+/// evcxr's.
 pub fn uninstall(place: &Place) -> Result<()> {
-    let dir = place.kernel_dir()?;
-    if !dir.join("kernel.json").exists() {
-        bail!("no ndlens kernel is installed in {}", dir.display());
+    let mut removed = 0;
+    for engine in [EngineKind::Rustc, EngineKind::Evcxr] {
+        let dir = place.kernel_dir(kernel_name(engine))?;
+        if dir.join("kernel.json").exists() {
+            std::fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
+            println!("Removed the kernel from {}", dir.display());
+            removed += 1;
+        }
     }
-    std::fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
-    println!("Removed the kernel from {}", dir.display());
+    if removed == 0 {
+        bail!("no ndlens kernel is installed in {}", place.kernel_dir(kernel_name(EngineKind::Rustc))?.display());
+    }
     Ok(())
 }

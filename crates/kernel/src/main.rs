@@ -3,8 +3,9 @@
 //!
 //! `ndlens install` puts the kernel where Jupyter finds it; Jupyter then runs
 //! `ndlens kernel --connection-file FILE` for each notebook. The same binary
-//! also serves as evcxr's session process, which is why `main` hands over
-//! to evcxr's runtime hook before anything else.
+//! is also each session's process: `ndlens session` for the rustc engine,
+//! and evcxr's child process, which is why `main` hands over to evcxr's
+//! runtime hook before anything else when evcxr is built in.
 
 mod cell;
 mod engine;
@@ -45,6 +46,11 @@ enum Command {
         /// session then builds them, which takes a minute).
         #[arg(long)]
         no_warm: bool,
+        /// The engine that runs the cells: rustc (the kernel's own) or
+        /// evcxr (in a build with the `evcxr` feature). An evcxr kernel is
+        /// installed as `ndlens-evcxr`, beside the default one.
+        #[arg(long, value_enum, default_value = "rustc")]
+        engine: engine::EngineKind,
     },
     /// Remove the kernel installed with the same place flags.
     Uninstall {
@@ -53,6 +59,9 @@ enum Command {
     },
     /// Run the kernel (Jupyter does this, with a connection file).
     Kernel(KernelArgs),
+    /// Run a session's process (the rustc engine starts it).
+    #[command(hide = true)]
+    Session,
 }
 
 #[derive(Args)]
@@ -60,19 +69,21 @@ struct KernelArgs {
     /// The connection file Jupyter writes for the kernel.
     #[arg(long, short = 'f')]
     connection_file: PathBuf,
-    /// The ndlens library to load in sessions (default: the installed copy).
-    #[arg(long)]
-    lens: Option<PathBuf>,
+    /// The engine that runs the cells.
+    #[arg(long, value_enum, default_value = "rustc")]
+    engine: engine::EngineKind,
 }
 
 fn main() -> ExitCode {
     // In evcxr's session process and rustc wrapper, this never returns.
+    #[cfg(feature = "evcxr")]
     evcxr::runtime_hook();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Install { place, no_warm } => install::install(&place, !no_warm),
+        Command::Install { place, no_warm, engine } => install::install(&place, engine, !no_warm),
         Command::Uninstall { place } => install::uninstall(&place),
         Command::Kernel(args) => run_kernel(args),
+        Command::Session => engine::rustc::host::serve(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -88,16 +99,19 @@ fn run_kernel(args: KernelArgs) -> Result<()> {
         .with_context(|| format!("reading the connection file {}", args.connection_file.display()))?;
     let info: jupyter_protocol::ConnectionInfo = serde_json::from_str(&text)
         .with_context(|| format!("{} is not a Jupyter connection file", args.connection_file.display()))?;
-    let lens_dir = match args.lens {
-        Some(dir) => dir,
-        None => install::lens_dir()?,
-    };
-    // Before any thread starts: it sets the environment evcxr reads when
-    // the context is made.
-    let (slot, config) = engine::prepare_session(lens_dir)?;
+    let kernel_dir = install::kernel_dir()?;
+    anyhow::ensure!(
+        args.engine.built_in(),
+        "this ndlens was built without the {} engine: build it with `--features {}`",
+        args.engine.name(),
+        args.engine.name()
+    );
+    // Before any thread starts: evcxr's set-up changes the environment its
+    // context reads when it is made.
+    let (slot, config, notices) = engine::prepare_session(args.engine, kernel_dir)?;
 
     let router = engine::output::Router::default();
-    let engine = engine::EngineHandle::start(config, router.clone());
+    let engine = engine::EngineHandle::start(config, notices, router.clone());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -108,6 +108,18 @@ fn failure_report(failure: Failure, cell: &str, compile: impl FnOnce(&[Diagnosti
             };
             ErrorReport::new("Panic", evalue, details)
         }
+        Failure::Returned(message) => ErrorReport::new(
+            "Error",
+            message,
+            vec!["A `?` at the top of the cell returned this error. The session's variables are kept; those this \
+                  cell was defining are not."
+                .to_string()],
+        ),
+        Failure::InterruptedBeforeRunning => ErrorReport::new(
+            "KeyboardInterrupt",
+            "interrupted while compiling: nothing ran",
+            vec!["The session's variables are kept.".to_string()],
+        ),
         Failure::ProcessLost { interrupted, lost, detail } => {
             let lost_text = if lost.is_empty() { "none were defined".to_string() } else { lost.join(", ") };
             let (ename, what) = if interrupted {

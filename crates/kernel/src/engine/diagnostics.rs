@@ -1,14 +1,13 @@
 //! Compile errors told against the user's own code.
 //!
-//! evcxr reports each rustc diagnostic with spans relative to the code it
+//! An engine reports each rustc diagnostic with positions in the code it
 //! was given. The kernel gives it the user's cell, perhaps rewritten (views
 //! expanded) and perhaps one piece of a cell that also holds magics; this
 //! module maps positions back to the cell as typed and renders the
 //! diagnostic the way rustc does, with the offending line and a caret.
 
-use evcxr::CompilationError;
-
 use super::views::Rewritten;
+use super::CompileError;
 
 /// One diagnostic, placed in the user's cell.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -22,20 +21,17 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    /// From an evcxr error about `rewritten`, which came from `original`,
-    /// which starts on line `first_line` of the cell.
-    pub fn locate(e: &CompilationError, original: &str, rewritten: &Rewritten, first_line: usize) -> Diagnostic {
-        let primary = e.primary_spanned_message();
-        let position = primary.and_then(|m| m.span.as_ref()).map(|span| {
-            let column = rewritten.original_column(original, span.start_line, span.start_column);
-            (span.start_line + first_line - 1, column)
-        });
+    /// From an engine's error about `rewritten`, which came from
+    /// `original`, which starts on line `first_line` of the cell.
+    pub fn locate(e: &CompileError, original: &str, rewritten: &Rewritten, first_line: usize) -> Diagnostic {
+        let position =
+            e.position.map(|(line, column)| (line + first_line - 1, rewritten.original_column(original, line, column)));
         Diagnostic {
-            code: e.code().map(str::to_string),
-            message: e.message(),
+            code: e.code.clone(),
+            message: e.message.clone(),
             position,
-            label: primary.map(|m| m.label.clone()).unwrap_or_default(),
-            help: e.help(),
+            label: e.label.clone(),
+            help: e.help.clone(),
         }
     }
 

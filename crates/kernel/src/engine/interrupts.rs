@@ -1,18 +1,17 @@
-//! Interrupts that keep the session.
+//! Where a cell checks for interrupts.
 //!
 //! Stopping the session's process loses every variable, so an interrupt
-//! first asks the running cell to stop itself: the kernel sends the session
-//! process `SIGUSR1`, whose handler (installed by [`install_handler`]) sets a
-//! flag, and the cell's own loops and closures check that flag at each
-//! iteration ([`points`] places the checks) and panic with
-//! `KeyboardInterrupt`. evcxr catches the panic as any other, so the
-//! session's variables are kept. Code that reaches no check in time (a long
+//! first asks the running cell to stop itself: the engine signals the
+//! session's process, whose handler sets a flag, and the cell's own loops
+//! and closures check that flag at each iteration and panic with
+//! `KeyboardInterrupt` ([`ndlens_runtime::interrupt`]). Either engine
+//! catches the panic as any other, so the session's variables are kept.
+//! [`points`] places the checks. Code that reaches no check in time (a long
 //! call inside a library, a sleep) is stopped the old way when the grace
 //! period is over: the engine ends the process and names what was lost.
 //!
-//! A check is a relaxed load of one flag, read through a pointer each cell
-//! finds once; the kernel's own generated code (`%timeit`'s loop above all)
-//! carries none, so timings are untouched.
+//! A check is a relaxed load of one flag; the kernel's own generated code
+//! (`%timeit`'s loop above all) carries none, so timings are untouched.
 
 use syn::visit::Visit;
 
@@ -20,68 +19,15 @@ use super::views::Edit;
 use crate::syntax;
 
 /// The message of the panic a check raises.
-pub const PANIC_MESSAGE: &str = "KeyboardInterrupt";
-
-/// The environment variable of the session process that holds the flag's
-/// address.
-const FLAG_VARIABLE: &str = "NDLENS_INTERRUPT_FLAG";
+pub use ndlens_runtime::interrupt::PANIC_MESSAGE;
 
 /// The statement placed at the head of each loop body and closure body.
-const CHECK: &str = "__ndlens_interrupt_point();";
+const CHECK: &str = "::ndlens_runtime::interrupt::check();";
 
 /// The statement that starts a cell with checks: an interrupt that came
 /// while no check was running (during the build, or in a cell without
 /// loops) is not carried over into this one.
-pub const RESET: &str = "__ndlens_interrupt_reset(); ";
-
-/// The check functions, for the session prelude: items, which evcxr keeps
-/// in every later cell (`#[track_caller]` so that the panic names the
-/// cell's line, not the check's). Each process also needs
-/// [`install_handler`].
-pub fn items() -> String {
-    format!(
-        "fn __ndlens_interrupt_flag() -> Option<&'static ::std::sync::atomic::AtomicBool> {{\n    \
-             static ADDRESS: ::std::sync::OnceLock<usize> = ::std::sync::OnceLock::new();\n    \
-             let address = *ADDRESS.get_or_init(|| {{\n        \
-                 ::std::env::var({FLAG_VARIABLE:?}).ok().and_then(|a| a.parse().ok()).unwrap_or(0)\n    \
-             }});\n    \
-             // SAFETY: the address is of a static of the session's first cell, whose library stays loaded.\n    \
-             (address != 0).then(|| unsafe {{ &*(address as *const ::std::sync::atomic::AtomicBool) }})\n\
-         }}\n\
-         #[inline]\n\
-         #[track_caller]\n\
-         fn __ndlens_interrupt_point() {{\n    \
-             use ::std::sync::atomic::Ordering::Relaxed;\n    \
-             if let Some(flag) = __ndlens_interrupt_flag() {{\n        \
-                 if flag.load(Relaxed) && flag.swap(false, Relaxed) {{\n            \
-                     panic!({PANIC_MESSAGE:?});\n        \
-                 }}\n    \
-             }}\n\
-         }}\n\
-         fn __ndlens_interrupt_reset() {{\n    \
-             if let Some(flag) = __ndlens_interrupt_flag() {{\n        \
-                 flag.store(false, ::std::sync::atomic::Ordering::Relaxed);\n    \
-             }}\n\
-         }}"
-    )
-}
-
-/// The block that, once per process, makes the flag, installs the signal
-/// handler and publishes the flag's address for the checks.
-pub fn install_handler() -> String {
-    format!(
-        "{{\n    \
-             use ::std::sync::atomic::{{AtomicBool, Ordering}};\n    \
-             static INTERRUPTED: AtomicBool = AtomicBool::new(false);\n    \
-             extern \"C\" fn on_interrupt(_: i32) {{ INTERRUPTED.store(true, Ordering::Relaxed); }}\n    \
-             unsafe extern \"C\" {{ fn signal(signum: i32, handler: extern \"C\" fn(i32)) -> usize; }}\n    \
-             unsafe {{ signal({}, on_interrupt); }}\n    \
-             let address = &INTERRUPTED as *const AtomicBool as usize;\n    \
-             unsafe {{ ::std::env::set_var({FLAG_VARIABLE:?}, address.to_string()); }}\n\
-         }};",
-        libc::SIGUSR1
-    )
-}
+pub const RESET: &str = "::ndlens_runtime::interrupt::reset(); ";
 
 /// Where to place checks in `code`: at the head of every loop body and
 /// every closure body (a closure whose body is an expression gets a block
@@ -180,12 +126,5 @@ mod tests {
         assert_eq!(out.matches(CHECK).count(), 1, "{out}");
         assert!(points("const fn f() { loop {} }").is_empty());
         assert!(points("let = ;").is_empty());
-    }
-
-    #[test]
-    fn the_session_code_is_rust() {
-        let code = items();
-        assert!(syn::parse_str::<syn::File>(&code).is_ok(), "{code}");
-        assert!(syntax::statements(&install_handler()).is_ok());
     }
 }

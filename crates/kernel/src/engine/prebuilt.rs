@@ -1,12 +1,13 @@
 //! Session libraries built once, at install time, and reused by every
 //! session however many start together.
 //!
-//! Each running kernel builds in a slot of its own ([`super::slots`]), and a
-//! new slot used to compile ndarray, plotters and the lens from cold: a class
-//! of students starting together waited a minute each. `ndlens install` now
-//! builds one template next to the installed kernel, and a session seeds its
-//! slot by copying the template's crate folder, compiled dependencies and
-//! all, before evcxr starts.
+//! A new session used to compile ndarray, plotters and the lens from cold:
+//! a class of students starting together waited a minute each. `ndlens
+//! install` now builds a template next to the installed kernel: the
+//! session libraries of the rustc engine, which cells link where they lie,
+//! or evcxr's crate folder, which a session copies into its slot
+//! ([`super::slots`]) before evcxr starts. A session of the rustc engine
+//! copies its template only when a `:dep` needs cargo to build beside it.
 //!
 //! A copied target folder is only reused if cargo finds every fingerprint
 //! fresh in its new place. Two things make it so:
@@ -81,14 +82,19 @@ impl fmt::Display for SeedError {
 impl std::error::Error for SeedError {}
 
 impl Prebuilt {
-    /// The template that belongs with the lens installed in `lens_dir`.
-    pub fn beside(lens_dir: &Path) -> Prebuilt {
-        Prebuilt { dir: lens_dir.parent().unwrap_or(lens_dir).join(FOLDER) }
+    /// The templates of the kernel installed in `kernel_dir`.
+    pub fn beside(kernel_dir: &Path) -> Prebuilt {
+        Prebuilt { dir: kernel_dir.join(FOLDER) }
     }
 
-    /// The folder evcxr builds the template in.
-    pub fn crate_dir(&self) -> PathBuf {
+    /// The template of the evcxr engine: the crate folder evcxr builds in.
+    pub fn evcxr_crate(&self) -> PathBuf {
         self.dir.join("crate")
+    }
+
+    /// The template of the rustc engine: the session libraries' workspace.
+    pub fn libraries(&self) -> PathBuf {
+        self.dir.join("libraries")
     }
 
     /// The sources of every crates.io crate the sessions load.
@@ -96,8 +102,9 @@ impl Prebuilt {
         self.dir.join("vendor")
     }
 
-    fn stamp(&self) -> Result<String, SeedError> {
-        let path = self.crate_dir().join(STAMP);
+    /// The build `template` was made by.
+    pub fn stamp(&self, template: &Path) -> Result<String, SeedError> {
+        let path = template.join(STAMP);
         match std::fs::read_to_string(&path) {
             Ok(stamp) => Ok(stamp),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Err(SeedError::Missing(self.dir.clone())),
@@ -105,19 +112,20 @@ impl Prebuilt {
         }
     }
 
-    /// Whether sessions can seed from here: the template is complete and
-    /// readable. Sessions only point cargo at the vendored sources when so.
-    pub fn check(&self) -> Result<(), SeedError> {
-        self.stamp()?;
+    /// Whether sessions can use `template`: it is complete and readable,
+    /// with its vendored sources. Sessions only point cargo at the vendored
+    /// sources when so.
+    pub fn check(&self, template: &Path) -> Result<(), SeedError> {
+        self.stamp(template)?;
         let sources = self.sources();
         std::fs::read_dir(&sources).map(drop).map_err(|error| SeedError::Unreadable { path: sources, error })
     }
 
-    /// Fills `crate_dir` with the template, unless it already holds this
-    /// build's libraries.
-    pub fn seed(&self, crate_dir: &Path) -> Result<Seeded, SeedError> {
-        let stamp = self.stamp()?;
-        self.check()?;
+    /// Fills `crate_dir` with `template`, unless it already holds this
+    /// build of it.
+    pub fn seed(&self, template: &Path, crate_dir: &Path) -> Result<Seeded, SeedError> {
+        let stamp = self.stamp(template)?;
+        self.check(template)?;
         if std::fs::read_to_string(crate_dir.join(STAMP)).is_ok_and(|held| held == stamp) {
             return Ok(Seeded::Current);
         }
@@ -126,7 +134,7 @@ impl Prebuilt {
         if crate_dir.exists() {
             std::fs::remove_dir_all(crate_dir).map_err(|e| copy_error(crate_dir, e))?;
         }
-        let copied = copy_tree(&self.crate_dir(), crate_dir).and_then(|bytes| {
+        let copied = copy_tree(template, crate_dir).and_then(|bytes| {
             std::fs::write(crate_dir.join(STAMP), &stamp).map(|()| bytes).map_err(|e| copy_error(crate_dir, e))
         });
         let bytes = copied.inspect_err(|_| {
@@ -136,25 +144,25 @@ impl Prebuilt {
         Ok(Seeded::Copied { bytes, took: started.elapsed() })
     }
 
-    /// Builds the template: the crates.io sources vendored, then a session
-    /// started in the template's crate folder with the session prelude, as
-    /// every session's would be. `build_session` runs evcxr there once the
-    /// environment is set up. An earlier template is built over, so that a
-    /// reinstall compiles only what changed; sessions do not seed from it
-    /// until it is done.
+    /// Builds `template`: the crates.io sources of `dependencies` (each
+    /// `(name, TOML specification)`) vendored, then `build` run in the
+    /// template's folder. An earlier template is built over, so that a
+    /// reinstall compiles only what changed; sessions do not use it until
+    /// it is done.
     pub fn build(
         &self,
+        template: &Path,
         dependencies: &[(&str, String)],
-        build_session: impl FnOnce(&Path) -> Result<()>,
+        build: impl FnOnce(&Path) -> Result<()>,
     ) -> Result<()> {
-        let crate_dir = self.crate_dir();
+        let crate_dir = template.to_path_buf();
         let stamp = crate_dir.join(STAMP);
         if stamp.exists() {
             std::fs::remove_file(&stamp).with_context(|| format!("removing {}", stamp.display()))?;
         }
         self.vendor(dependencies)?;
         std::fs::create_dir_all(&crate_dir).with_context(|| format!("creating {}", crate_dir.display()))?;
-        build_session(&crate_dir)?;
+        build(&crate_dir)?;
         readable_by_all(&self.dir)?;
         // Unique to this build, so that every slot seeded from an earlier
         // one is seeded again.
@@ -263,14 +271,14 @@ mod tests {
     }
 
     fn template(root: &Path) -> Prebuilt {
-        let prebuilt = Prebuilt::beside(&root.join("lens"));
-        let deps = prebuilt.crate_dir().join("target/deps");
+        let prebuilt = Prebuilt::beside(root);
+        let deps = prebuilt.evcxr_crate().join("target/deps");
         std::fs::create_dir_all(&deps).unwrap();
         std::fs::create_dir_all(prebuilt.sources()).unwrap();
         std::fs::write(deps.join("libndarray.rlib"), b"compiled").unwrap();
         let old = filetime::FileTime::from_unix_time(1_600_000_000, 0);
         filetime::set_file_mtime(deps.join("libndarray.rlib"), old).unwrap();
-        std::fs::write(prebuilt.crate_dir().join(STAMP), "build 1").unwrap();
+        std::fs::write(prebuilt.evcxr_crate().join(STAMP), "build 1").unwrap();
         prebuilt
     }
 
@@ -279,7 +287,8 @@ mod tests {
         let root = scratch("seed");
         let prebuilt = template(&root);
         let slot = root.join("slot/crate");
-        let copied = prebuilt.seed(&slot).unwrap();
+        let template = prebuilt.evcxr_crate();
+        let copied = prebuilt.seed(&template, &slot).unwrap();
         let expected = b"compiled".len() as u64;
         assert!(matches!(copied, Seeded::Copied { bytes, .. } if bytes == expected), "{copied:?}");
         let rlib = slot.join("target/deps/libndarray.rlib");
@@ -288,11 +297,11 @@ mod tests {
         assert_eq!(modified.unix_seconds(), 1_600_000_000);
 
         std::fs::write(slot.join("session-state"), "kept").unwrap();
-        assert_eq!(prebuilt.seed(&slot).unwrap(), Seeded::Current);
+        assert_eq!(prebuilt.seed(&template, &slot).unwrap(), Seeded::Current);
         assert!(slot.join("session-state").exists());
 
-        std::fs::write(prebuilt.crate_dir().join(STAMP), "build 2").unwrap();
-        assert!(matches!(prebuilt.seed(&slot).unwrap(), Seeded::Copied { .. }));
+        std::fs::write(template.join(STAMP), "build 2").unwrap();
+        assert!(matches!(prebuilt.seed(&template, &slot).unwrap(), Seeded::Copied { .. }));
         assert!(!slot.join("session-state").exists(), "a new install's libraries replace the old slot");
         let _ = std::fs::remove_dir_all(root);
     }
@@ -313,7 +322,8 @@ mod tests {
     #[test]
     fn a_missing_template_says_so() {
         let root = scratch("missing");
-        let error = Prebuilt::beside(&root.join("lens")).seed(&root.join("slot")).unwrap_err();
+        let prebuilt = Prebuilt::beside(&root);
+        let error = prebuilt.seed(&prebuilt.libraries(), &root.join("slot")).unwrap_err();
         assert!(matches!(error, SeedError::Missing(_)));
         assert!(error.to_string().starts_with("no prebuilt session libraries in"));
     }

@@ -1,11 +1,11 @@
 //! Where a session's compiled code lives.
 //!
-//! evcxr compiles every cell in a build directory whose target folder holds
-//! the compiled dependencies. A directory that outlives the session lets the
-//! next session start with ndarray and ndlens already built, which is what
-//! makes the first array cell fast. Two kernels running at once must not
-//! share one, so each takes the first free numbered slot under the cache
-//! folder and holds an exclusive lock on it for as long as it runs.
+//! Every session compiles its cells in a folder of its own: the rustc
+//! engine its cells' sources and libraries, evcxr its crate with the
+//! compiled dependencies, which outlives the session so that the next one
+//! starts with them built. Two kernels running at once must not share one,
+//! so each takes the first free numbered slot under the cache folder and
+//! holds an exclusive lock on it for as long as it runs.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -22,16 +22,20 @@ pub struct Slot {
     _lock: File,
 }
 
-/// The folder that holds the slots: `$XDG_CACHE_HOME/ndlens/sessions`, or
-/// `NDLENS_CACHE_DIR/sessions` when that is set.
-pub fn sessions_root() -> Result<PathBuf> {
-    let base = match std::env::var_os("NDLENS_CACHE_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => dirs::cache_dir()
+/// This user's cache folder for ndlens: `$XDG_CACHE_HOME/ndlens`, or
+/// `NDLENS_CACHE_DIR` when that is set.
+pub fn cache_root() -> Result<PathBuf> {
+    match std::env::var_os("NDLENS_CACHE_DIR") {
+        Some(dir) => Ok(PathBuf::from(dir)),
+        None => Ok(dirs::cache_dir()
             .context("no cache folder for this user: set NDLENS_CACHE_DIR to choose one")?
-            .join("ndlens"),
-    };
-    Ok(base.join("sessions"))
+            .join("ndlens")),
+    }
+}
+
+/// The folder that holds the slots: `sessions` in [`cache_root`].
+pub fn sessions_root() -> Result<PathBuf> {
+    Ok(cache_root()?.join("sessions"))
 }
 
 /// Takes the first slot no other process holds.

@@ -9,8 +9,8 @@
 
 use super::{Invocation, Magic, MagicError, Usage};
 use crate::engine::output::Router;
-use crate::engine::profile::Checks;
-use crate::engine::Engine;
+use crate::engine::Checks;
+use crate::engine::Session;
 use crate::outcome::{CellOutcome, ErrorReport};
 
 pub struct ChecksMagic;
@@ -48,13 +48,13 @@ struct ChecksCall {
 }
 
 impl Invocation for ChecksCall {
-    fn run(&self, engine: &mut Engine, _show: &Router) -> CellOutcome {
+    fn run(&self, session: &mut Session, _show: &Router) -> CellOutcome {
         if let Some(checks) = self.wanted {
-            if let Err(e) = engine.set_checks(checks) {
+            if let Err(e) = session.set_checks(checks) {
                 return CellOutcome::error(ErrorReport::new("EngineError", format!("{e:#}"), Vec::new()));
             }
         }
-        CellOutcome::text(describe(engine.checks()))
+        CellOutcome::text(describe(session.checks()))
     }
 }
 

@@ -5,7 +5,7 @@
 
 use super::{args, Expression, Invocation, Magic, MagicError, Usage, ARGUMENTS};
 use crate::engine::output::{Event, Router};
-use crate::engine::Engine;
+use crate::engine::Session;
 use crate::explorer::view::{AxisSlice, Item, Order, Settings};
 use crate::explorer::Request;
 use crate::outcome::{CellOutcome, ErrorReport};
@@ -104,11 +104,11 @@ fn settings_for(observed: &Observed) -> Result<Settings, String> {
 }
 
 impl Invocation for ExploreOf {
-    fn run(&self, engine: &mut Engine, show: &Router) -> CellOutcome {
+    fn run(&self, session: &mut Session, show: &Router) -> CellOutcome {
         let request = match &self.array {
             None => Request { settings: Settings::new(Item::F64, DEFAULT_SHAPE.to_vec()), origin: None },
             Some(array) => {
-                let outcome = USAGE.run(engine, ARGUMENTS, &Self::code(array));
+                let outcome = USAGE.run(session, ARGUMENTS, &Self::code(array));
                 if outcome.error.is_some() {
                     return outcome;
                 }

@@ -3,7 +3,7 @@
 
 use super::{args, Expression, Invocation, Magic, MagicError, Usage, ARGUMENTS};
 use crate::engine::output::Router;
-use crate::engine::Engine;
+use crate::engine::Session;
 use crate::outcome::CellOutcome;
 
 pub struct Layout;
@@ -47,8 +47,8 @@ impl LayoutOf {
 }
 
 impl Invocation for LayoutOf {
-    fn run(&self, engine: &mut Engine, _show: &Router) -> CellOutcome {
-        USAGE.run(engine, ARGUMENTS, &self.code())
+    fn run(&self, session: &mut Session, _show: &Router) -> CellOutcome {
+        USAGE.run(session, ARGUMENTS, &self.code())
     }
 }
 

@@ -2,7 +2,7 @@
 
 use super::{usages, Invocation, Magic, MagicError, Usage};
 use crate::engine::output::Router;
-use crate::engine::Engine;
+use crate::engine::Session;
 use crate::outcome::CellOutcome;
 
 pub struct Lsmagic;
@@ -26,7 +26,7 @@ impl Magic for Lsmagic {
 struct LsmagicCall;
 
 impl Invocation for LsmagicCall {
-    fn run(&self, _engine: &mut Engine, _show: &Router) -> CellOutcome {
+    fn run(&self, _session: &mut Session, _show: &Router) -> CellOutcome {
         CellOutcome::text(listing())
     }
 }

@@ -24,7 +24,7 @@ use std::fmt;
 
 use crate::engine::diagnostics::Diagnostic;
 use crate::engine::output::Router;
-use crate::engine::Engine;
+use crate::engine::Session;
 use crate::outcome::{CellOutcome, ErrorReport};
 
 pub use args::Expression;
@@ -61,7 +61,7 @@ pub trait Magic: Sync {
 /// A parsed use of a magic, ready to run.
 pub trait Invocation: fmt::Debug + Send {
     /// Runs in the session; `show` takes what is printed along the way.
-    fn run(&self, engine: &mut Engine, show: &Router) -> CellOutcome;
+    fn run(&self, session: &mut Session, show: &Router) -> CellOutcome;
 }
 
 /// One form of a magic, as `%lsmagic` lists it.
@@ -94,8 +94,8 @@ impl Usage {
 
     /// Runs a magic's generated `code`, with its compile errors told
     /// against the magic.
-    fn run(&self, engine: &mut Engine, subject: &str, code: &str) -> CellOutcome {
-        CellOutcome::from_evaluation(engine.eval_generated(code), "", |d| self.compile_error(subject, d))
+    fn run(&self, session: &mut Session, subject: &str, code: &str) -> CellOutcome {
+        CellOutcome::from_evaluation(session.eval_generated(code), "", |d| self.compile_error(subject, d))
     }
 }
 

@@ -10,9 +10,11 @@ use syn::Stmt;
 
 use super::timing::format_time;
 use super::{args, Invocation, Magic, MagicError, Usage, STATEMENT};
-use crate::engine::content::{print_block, TIME_MIME};
+use ndlens_runtime::content::TIME_MIME;
+
+use crate::engine::emit_statement;
 use crate::engine::output::{Event, Router};
-use crate::engine::Engine;
+use crate::engine::Session;
 use crate::outcome::CellOutcome;
 use crate::syntax;
 
@@ -53,8 +55,8 @@ struct TimeCall {
 }
 
 impl Invocation for TimeCall {
-    fn run(&self, engine: &mut Engine, show: &Router) -> CellOutcome {
-        let mut outcome = self.usage.run(engine, STATEMENT, &self.code);
+    fn run(&self, session: &mut Session, show: &Router) -> CellOutcome {
+        let mut outcome = self.usage.run(session, STATEMENT, &self.code);
         let Some(mut result) = outcome.result.take() else { return outcome };
         if let Some(seconds) = result.remove(TIME_MIME).and_then(|s| s.trim().parse::<f64>().ok()) {
             show.send(Event::Stdout(format!("Wall time: {}\n", format_time(seconds))));
@@ -74,7 +76,7 @@ fn code(body: &str) -> syn::Result<String> {
         None => None,
     };
     let report: TokenStream =
-        print_block(TIME_MIME, "__ndlens_start.elapsed().as_secs_f64()").parse().expect("generated code lexes");
+        emit_statement(TIME_MIME, "__ndlens_start.elapsed().as_secs_f64()").parse().expect("generated code lexes");
     let code = match tail {
         Some(expr) => quote! {
             let __ndlens_start = ::std::time::Instant::now();

@@ -14,9 +14,11 @@ use syn::{Pat, Stmt};
 
 use super::timing::TimeitResult;
 use super::{args, Invocation, Magic, MagicError, Usage, STATEMENT};
-use crate::engine::content::{print_block, TIMEIT_MIME};
+use ndlens_runtime::content::TIMEIT_MIME;
+
+use crate::engine::emit_statement;
 use crate::engine::output::{Event, Router};
-use crate::engine::Engine;
+use crate::engine::Session;
 use crate::outcome::CellOutcome;
 use crate::syntax;
 
@@ -150,8 +152,8 @@ struct TimeitCall {
 }
 
 impl Invocation for TimeitCall {
-    fn run(&self, engine: &mut Engine, show: &Router) -> CellOutcome {
-        let mut outcome = self.usage.run(engine, STATEMENT, &self.code);
+    fn run(&self, session: &mut Session, show: &Router) -> CellOutcome {
+        let mut outcome = self.usage.run(session, STATEMENT, &self.code);
         let Some(mut result) = outcome.result.take() else { return outcome };
         if let Some(measured) = result.remove(TIMEIT_MIME).and_then(|json| TimeitResult::from_json(&json)) {
             if !self.options.quiet {
@@ -234,7 +236,7 @@ fn code(options: &Options, setup: &str, body: &str) -> syn::Result<String> {
             __ndlens_n
         }),
     };
-    let report: TokenStream = print_block(
+    let report: TokenStream = emit_statement(
         TIMEIT_MIME,
         "format!(\"{{\\\"loops\\\": {}, \\\"runs\\\": [{}]}}\", __ndlens_loops, __ndlens_runs.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(\", \"))",
     )

@@ -9,9 +9,11 @@ use std::collections::BTreeMap;
 use proc_macro2::{Group, Spacing, TokenStream, TokenTree};
 
 use super::{Invocation, Magic, MagicError, Usage, ARGUMENTS};
-use crate::engine::content::{print_block, WHOS_MIME};
+use ndlens_runtime::content::WHOS_MIME;
+
+use crate::engine::emit_statement;
 use crate::engine::output::Router;
-use crate::engine::{Engine, Variable};
+use crate::engine::{Session, Variable};
 use crate::outcome::CellOutcome;
 use crate::syntax;
 
@@ -40,15 +42,15 @@ impl Magic for Whos {
 struct WhosCall;
 
 impl Invocation for WhosCall {
-    fn run(&self, engine: &mut Engine, _show: &Router) -> CellOutcome {
-        let variables = engine.variables();
+    fn run(&self, session: &mut Session, _show: &Router) -> CellOutcome {
+        let variables = session.variables();
         if variables.is_empty() {
             return CellOutcome::text("Interactive namespace is empty.");
         }
         let arrays: Vec<&str> = variables.iter().filter(|v| v.is_array()).map(Variable::name).collect();
         let mut layouts: BTreeMap<String, String> = BTreeMap::new();
         if !arrays.is_empty() {
-            let mut outcome = USAGE.run(engine, ARGUMENTS, &layouts_code(&arrays));
+            let mut outcome = USAGE.run(session, ARGUMENTS, &layouts_code(&arrays));
             if outcome.error.is_some() {
                 return outcome;
             }
@@ -84,7 +86,7 @@ fn layouts_code(arrays: &[&str]) -> String {
             "    __ndlens_rows.push_str(&format!(\"{{}}\\t{{}}\\n\", {name:?}, ndlens::layout(&{name})));\n"
         ));
     }
-    code.push_str(&format!("    {}\n}}", print_block(WHOS_MIME, "__ndlens_rows.trim_end()")));
+    code.push_str(&format!("    {}\n}}", emit_statement(WHOS_MIME, "__ndlens_rows.trim_end()")));
     code
 }
 

@@ -21,18 +21,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+use crate::engine::Checks;
+
 /// The name evcxr gives the crate it compiles cells into (`CRATE_NAME` in
 /// evcxr's `module.rs`).
 const CELL_CRATE: &str = "ctx";
-
-/// Debug assertions and overflow checks in the cells' own code.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Checks {
-    /// As `cargo build --release`: integer overflow wraps.
-    Off,
-    /// As `cargo build`: overflow and `debug_assert!` panic.
-    On,
-}
 
 /// The config file for cells built in `crate_dir`: in its parent, since
 /// evcxr writes its own `.cargo/config.toml` in the crate's folder.

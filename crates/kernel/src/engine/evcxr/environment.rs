@@ -11,27 +11,6 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use super::profile::{self, CellBuild};
-use super::slots::Slot;
-
-/// The folder of a slot that evcxr builds in; the slot's own folder holds
-/// the kernel's cargo config above it (see [`profile`]).
-pub fn crate_dir(slot: &Slot) -> PathBuf {
-    slot.dir.join("crate")
-}
-
-/// What the slot's folder held when evcxr built in it directly, before the
-/// kernel's config moved above evcxr's crate: removed, since the build
-/// moved into `crate/` and these would only take disk.
-const EARLIER_LAYOUT: [&str; 5] = ["target", "src", "Cargo.toml", "Cargo.lock", ".cargo"];
-
-/// Removes what an older kernel left in `slot`'s folder.
-pub fn tidy(slot: &Slot) {
-    for name in EARLIER_LAYOUT {
-        let path = slot.dir.join(name);
-        // Nothing depends on these; a leftover only costs disk.
-        let _ = if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
-    }
-}
 
 /// Prepares this process to host evcxr in `crate_dir`, building cells as
 /// `build` says.
@@ -69,18 +48,8 @@ fn prepend_path(variable: &str, path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// glibc's tunable that has malloc ask for transparent huge pages
-/// (`madvise(MADV_HUGEPAGE)`) for the memory it maps, as NumPy does for
-/// large arrays: a fresh 80 MB buffer then faults in 2 MiB at a time rather
-/// than 4 KiB. Where the system refuses (THP off, an older glibc), malloc
-/// carries on with normal pages and nothing is said.
-const HUGE_PAGES_TUNABLE: &str = "glibc.malloc.hugetlb=1";
-
 fn ask_for_huge_pages() {
-    let tunables = match std::env::var("GLIBC_TUNABLES") {
-        Ok(existing) if existing.contains("glibc.malloc.hugetlb") => return,
-        Ok(existing) if !existing.is_empty() => format!("{existing}:{HUGE_PAGES_TUNABLE}"),
-        _ => HUGE_PAGES_TUNABLE.to_string(),
-    };
-    std::env::set_var("GLIBC_TUNABLES", tunables);
+    if let Some((name, value)) = crate::engine::huge_pages::tunables() {
+        std::env::set_var(name, value);
+    }
 }

@@ -1,0 +1,177 @@
+//! What a cell's code is made of, read with `syn`: the items it defines
+//! (kept for later cells), the statements that run, the final expression
+//! whose value is shown, the variables its top level binds, and every name
+//! it mentions, so that only the session variables it names are loaded.
+
+use std::collections::BTreeSet;
+use std::ops::Range;
+
+use proc_macro2::{TokenStream, TokenTree};
+use syn::{Pat, Stmt};
+
+use super::items::{self, NewItem};
+use crate::syntax;
+
+/// A variable the cell's top level binds with `let`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Binding {
+    pub name: String,
+    pub mutable: bool,
+}
+
+#[derive(Debug)]
+pub struct Analysis {
+    /// Items, in order, with their bytes in the code.
+    pub items: Vec<NewItem>,
+    /// The final expression, when the cell ends in one (no semicolon).
+    pub final_expression: Option<Range<usize>>,
+    /// Top-level bindings, each name once, as last bound.
+    pub bindings: Vec<Binding>,
+    /// Every identifier the code mentions, format strings' included.
+    pub names: BTreeSet<String>,
+}
+
+impl Analysis {
+    /// Reads `code`; `None` when it does not parse, which the compiler
+    /// will explain better than `syn`.
+    pub fn of(code: &str) -> Option<Analysis> {
+        let block = syntax::statements(code).ok()?;
+        let mut items = Vec::new();
+        let mut bindings: Vec<Binding> = Vec::new();
+        let mut final_expression = None;
+        let count = block.stmts.len();
+        for (index, stmt) in block.stmts.iter().enumerate() {
+            let last = index + 1 == count;
+            match stmt {
+                Stmt::Item(item) => items.extend(items::from_syn(item, code)),
+                Stmt::Local(local) => {
+                    let mut bound = Vec::new();
+                    pattern_bindings(&local.pat, &mut bound);
+                    for binding in bound {
+                        bindings.retain(|b| b.name != binding.name);
+                        bindings.push(binding);
+                    }
+                }
+                Stmt::Expr(expression, None) if last => {
+                    final_expression = Some(syntax::in_statements(syntax::byte_range(expression)));
+                }
+                Stmt::Macro(mac) if last && mac.semi_token.is_none() => {
+                    final_expression = Some(syntax::in_statements(syntax::byte_range(&mac.mac)));
+                }
+                Stmt::Expr(..) | Stmt::Macro(_) => {}
+            }
+        }
+        items::attach_impls(&mut items);
+        let names = syntax::lexes(code).map(|tokens| mentioned(tokens)).unwrap_or_default();
+        Some(Analysis { items, final_expression, bindings, names })
+    }
+}
+
+/// The names a pattern binds.
+fn pattern_bindings(pat: &Pat, out: &mut Vec<Binding>) {
+    match pat {
+        Pat::Ident(p) => {
+            out.push(Binding { name: p.ident.to_string(), mutable: p.mutability.is_some() });
+            if let Some((_, sub)) = &p.subpat {
+                pattern_bindings(sub, out);
+            }
+        }
+        Pat::Type(p) => pattern_bindings(&p.pat, out),
+        Pat::Tuple(p) => p.elems.iter().for_each(|e| pattern_bindings(e, out)),
+        Pat::TupleStruct(p) => p.elems.iter().for_each(|e| pattern_bindings(e, out)),
+        Pat::Struct(p) => p.fields.iter().for_each(|f| pattern_bindings(&f.pat, out)),
+        Pat::Slice(p) => p.elems.iter().for_each(|e| pattern_bindings(e, out)),
+        Pat::Reference(p) => pattern_bindings(&p.pat, out),
+        Pat::Paren(p) => pattern_bindings(&p.pat, out),
+        // Every alternative binds the same names.
+        Pat::Or(p) => {
+            if let Some(first) = p.cases.first() {
+                pattern_bindings(first, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Every identifier in `tokens`, and the names format strings capture
+/// (`println!("{x}")` uses `x`).
+fn mentioned(tokens: TokenStream) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    let mut stack = vec![tokens];
+    while let Some(tokens) = stack.pop() {
+        for tree in tokens {
+            match tree {
+                TokenTree::Group(group) => stack.push(group.stream()),
+                TokenTree::Ident(ident) => {
+                    let name = ident.to_string();
+                    names.insert(name.strip_prefix("r#").map(str::to_string).unwrap_or(name));
+                }
+                TokenTree::Literal(literal) => format_captures(&literal.to_string(), &mut names),
+                TokenTree::Punct(_) => {}
+            }
+        }
+    }
+    names
+}
+
+/// The identifiers a string literal would capture as format arguments:
+/// `{name}`, `{name:?}`, not `{{`.
+fn format_captures(literal: &str, names: &mut BTreeSet<String>) {
+    if !(literal.starts_with('"') || literal.starts_with('r')) {
+        return;
+    }
+    let mut chars = literal.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '{' {
+            continue;
+        }
+        if chars.peek() == Some(&'{') {
+            chars.next();
+            continue;
+        }
+        let name: String = std::iter::from_fn(|| chars.next_if(|c| c.is_alphanumeric() || *c == '_')).collect();
+        if !name.is_empty() && !name.starts_with(|c: char| c.is_ascii_digit()) {
+            names.insert(name);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(code: &str) -> Vec<String> {
+        Analysis::of(code).unwrap().names.into_iter().collect()
+    }
+
+    #[test]
+    fn top_level_lets_bind_and_blocks_do_not() {
+        let a = Analysis::of("let mut a = 1;\nlet (b, Point { x, y: y2 }) = f();\n{ let hidden = 2; }\nlet a = 3;")
+            .unwrap();
+        let bound: Vec<(&str, bool)> = a.bindings.iter().map(|b| (b.name.as_str(), b.mutable)).collect();
+        assert_eq!(bound, vec![("b", false), ("x", false), ("y2", false), ("a", false)]);
+        assert!(a.final_expression.is_none());
+    }
+
+    #[test]
+    fn the_final_expression_is_found_with_or_without_a_macro() {
+        let code = "let a = 1;\na + 1";
+        assert_eq!(&code[Analysis::of(code).unwrap().final_expression.unwrap()], "a + 1");
+        let code = "vec![1, 2]";
+        assert_eq!(&code[Analysis::of(code).unwrap().final_expression.unwrap()], "vec![1, 2]");
+        assert!(Analysis::of("println!(\"x\");").unwrap().final_expression.is_none());
+        assert!(Analysis::of("fn f() {}").unwrap().final_expression.is_none());
+    }
+
+    #[test]
+    fn names_include_format_captures() {
+        let found = names("println!(\"{total:>5} {{not}} {0}\", x.len());");
+        assert!(found.contains(&"total".to_string()) && found.contains(&"x".to_string()));
+        assert!(!found.contains(&"not".to_string()));
+    }
+
+    #[test]
+    fn code_that_does_not_parse_has_no_analysis() {
+        assert!(Analysis::of("let = ;").is_none());
+    }
+}

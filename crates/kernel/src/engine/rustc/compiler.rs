@@ -1,0 +1,141 @@
+//! rustc, called directly for each cell: no cargo, no analysis in a cell's
+//! path. Cells are shared libraries linked against the standard library's
+//! and the session libraries' shared objects, so that each holds only its
+//! own code.
+//!
+//! Options measured for speed (`bench/kernel_bench.py` prints the floors
+//! they are compared with): rustc's own `rust-lld` is the linker (Debian's
+//! mold 1.10 was no faster for these small libraries), and `opt-level=2`
+//! builds a cell as fast as 1 while running the recipe's loops at NumPy's
+//! speed.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+
+use serde::Deserialize;
+
+use super::libraries::Libraries;
+use super::process::Control;
+use crate::engine::Checks;
+
+/// The crate name every cell is compiled under: with the same name and
+/// metadata, a type defined in the cells is the same type in each.
+pub const CELL_CRATE: &str = "ndlens_cell";
+
+/// How cells are compiled.
+#[derive(Clone, Debug)]
+pub struct Compiler {
+    pub libraries: Libraries,
+    pub optimization: u8,
+    pub checks: Checks,
+}
+
+/// Why a compilation produced nothing.
+#[derive(Debug)]
+pub enum Failed {
+    Errors(Vec<Diagnostic>),
+    /// An interrupt stopped the compiler.
+    Interrupted,
+    /// rustc could not be run, or failed without saying why.
+    Compiler(String),
+}
+
+/// One of rustc's JSON diagnostics (`--error-format=json`).
+#[derive(Clone, Debug, Deserialize)]
+pub struct Diagnostic {
+    pub message: String,
+    pub code: Option<DiagnosticCode>,
+    pub level: String,
+    #[serde(default)]
+    pub spans: Vec<Span>,
+    #[serde(default)]
+    pub children: Vec<Diagnostic>,
+    pub rendered: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct DiagnosticCode {
+    pub code: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Span {
+    pub file_name: String,
+    pub byte_start: usize,
+    pub byte_end: usize,
+    pub is_primary: bool,
+    pub label: Option<String>,
+    pub suggested_replacement: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn code(&self) -> Option<&str> {
+        self.code.as_ref().map(|c| c.code.as_str())
+    }
+
+    /// The primary span in `file`, if the error is there.
+    pub fn primary_in(&self, file: &str) -> Option<&Span> {
+        self.spans.iter().find(|s| s.is_primary && s.file_name == file)
+    }
+}
+
+impl Compiler {
+    /// Compiles `source` into the cell library `output`; the compiler's
+    /// process is registered with `control` while it runs, so that an
+    /// interrupt can stop it.
+    pub fn compile(&self, source: &Path, output: &Path, control: &Arc<Control>) -> Result<(), Failed> {
+        let mut command = self.command(source, output);
+        let child = command
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| Failed::Compiler(format!("running rustc: {e}; is the Rust toolchain on PATH?")))?;
+        control.set_compiler(Some(child.id()));
+        let finished = child.wait_with_output();
+        control.set_compiler(None);
+        if control.take_cancelled() {
+            return Err(Failed::Interrupted);
+        }
+        let finished = finished.map_err(|e| Failed::Compiler(format!("waiting for rustc: {e}")))?;
+        if finished.status.success() {
+            return Ok(());
+        }
+        let stderr = String::from_utf8_lossy(&finished.stderr);
+        let diagnostics: Vec<Diagnostic> = stderr
+            .lines()
+            .filter_map(|line| serde_json::from_str::<Diagnostic>(line).ok())
+            .filter(|d| d.level == "error" || d.level == "error: internal compiler error")
+            .collect();
+        if diagnostics.is_empty() {
+            let said: String = stderr.lines().filter(|l| !l.starts_with('{')).collect::<Vec<_>>().join("\n");
+            return Err(Failed::Compiler(format!("rustc failed ({}) {said}", finished.status)));
+        }
+        Err(Failed::Errors(diagnostics))
+    }
+
+    fn command(&self, source: &Path, output: &Path) -> Command {
+        let mut command = Command::new("rustc");
+        command
+            .args(["--crate-name", CELL_CRATE, "--crate-type", "cdylib", "--edition", "2021"])
+            .args(["-C", "prefer-dynamic", "-C", "metadata=ndlens-session"])
+            .arg("-C")
+            .arg(format!("opt-level={}", self.optimization))
+            .args(["-C", "debuginfo=0", "-A", "warnings", "--error-format=json"]);
+        if self.checks == Checks::On {
+            command.args(["-C", "overflow-checks=on", "-C", "debug-assertions=on"]);
+        } else {
+            command.args(["-C", "overflow-checks=off", "-C", "debug-assertions=off"]);
+        }
+        self.libraries.add_to(&mut command);
+        command.arg("-o").arg(output).arg(source);
+        // A cargo build's flags are not a cell's.
+        command.env_remove("RUSTFLAGS").env_remove("CARGO_ENCODED_RUSTFLAGS");
+        command
+    }
+}
+
+/// Where cells and their libraries are written in a session's folder.
+pub fn cell_paths(cells_dir: &Path, number: u64) -> (PathBuf, PathBuf) {
+    (cells_dir.join(format!("cell{number}.rs")), cells_dir.join(format!("libcell{number}.so")))
+}

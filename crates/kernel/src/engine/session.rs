@@ -1,0 +1,321 @@
+//! The session: an [`Engine`] with what the kernel adds for every engine.
+//!
+//! - the prelude: ndarray, the lens and the runtime in scope, and each
+//!   session process set up (panic report, interrupt handler, `:fmt`);
+//! - remembered views ([`views`]): a `let` that borrows another variable is
+//!   kept as the expression that derives it;
+//! - interrupt checks ([`interrupts`]) at the head of the cell's loops and
+//!   closures;
+//! - compile errors and panics placed at the user's line and column, and a
+//!   lost process reported with the variables it took.
+//!
+//! [`views`]: super::views
+//! [`interrupts`]: super::interrupts
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use super::diagnostics::Diagnostic;
+use super::views::{DerivedViews, Edit, Rewritten};
+use super::{interrupts, Checks, Documentation, Engine, EngineConfig, Run, RunFailure, StartError, Variable};
+
+/// What running some code came to, placed in the user's cell.
+#[derive(Debug, Default)]
+pub struct Evaluation {
+    /// Rich output of the code's final value: mime type → content.
+    pub outputs: BTreeMap<String, String>,
+    pub failure: Option<Failure>,
+}
+
+#[derive(Debug)]
+pub enum Failure {
+    /// The code did not compile.
+    Compile(Vec<Diagnostic>),
+    /// The code panicked; the session's earlier variables are intact.
+    /// `position` is the line and column in the cell, when the panic was
+    /// raised by the cell's own code; `location` is where it was raised
+    /// otherwise (inside a library).
+    Panic { message: String, location: Option<String>, position: Option<(usize, usize)> },
+    /// A `?` at the top of the cell met this error.
+    Returned(String),
+    /// An interrupt stopped the cell before it ran (while compiling).
+    InterruptedBeforeRunning,
+    /// The session's process stopped (interrupted, aborted, out of memory):
+    /// its variables are gone.
+    ProcessLost { interrupted: bool, lost: Vec<String>, detail: String },
+    /// The engine refused the request (a bad `:dep`, say), or could not start.
+    Engine(String),
+}
+
+pub struct Session {
+    engine: Box<dyn Engine>,
+    views: DerivedViews,
+    config: EngineConfig,
+    /// Whether `:fmt {:#?}` is in force.
+    pretty_debug: bool,
+    checks: Checks,
+    /// Set by the engine's handle when an interrupt ended the process, for
+    /// the error to say so.
+    interrupted: Arc<AtomicBool>,
+    /// What the user should hear with the first cell: why this session
+    /// builds its libraries itself, say.
+    notices: Vec<String>,
+}
+
+/// The prelude's `use` lines: what every cell can name without a path.
+const PRELUDE_USES: &str = "use ndarray::prelude::*;\nuse ndlens::prelude::*;";
+
+impl Session {
+    /// Starts a session on `engine`: runs the prelude.
+    pub fn start(
+        engine: Box<dyn Engine>,
+        config: EngineConfig,
+        notices: Vec<String>,
+        interrupted: Arc<AtomicBool>,
+    ) -> Result<Session, StartError> {
+        let mut session = Session {
+            engine,
+            views: DerivedViews::default(),
+            config,
+            pretty_debug: false,
+            checks: Checks::Off,
+            interrupted,
+            notices,
+        };
+        let prelude = format!("{PRELUDE_USES}\n{}", process_setup(false));
+        let run = session.engine.run(&prelude);
+        if let Some(failure) = run.failure {
+            let mut message: String = session.notices.iter().map(|n| format!("{n}\n")).collect();
+            message.push_str(&format!("{failure:?}"));
+            return Err(StartError::Prelude { kernel_dir: session.config.kernel_dir.clone(), message });
+        }
+        Ok(session)
+    }
+
+    /// The engine, for the `:commands` that act on it directly.
+    pub fn engine(&mut self) -> &mut dyn Engine {
+        self.engine.as_mut()
+    }
+
+    /// How many times code was compiled since the last call: the cost of a
+    /// cell, reported to clients in the reply's metadata.
+    pub fn take_compilations(&mut self) -> usize {
+        self.engine.take_compilations()
+    }
+
+    /// Whether the cells' own code is compiled with overflow checks and
+    /// debug assertions.
+    pub fn checks(&self) -> Checks {
+        self.checks
+    }
+
+    /// Compiles the cells from the next one on with `checks`.
+    pub fn set_checks(&mut self, checks: Checks) -> anyhow::Result<()> {
+        self.engine.set_checks(checks)?;
+        self.checks = checks;
+        Ok(())
+    }
+
+    /// What the user has yet to hear about how the session started.
+    pub fn take_notices(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.notices)
+    }
+
+    /// The session's variables, sorted by name, then the remembered views,
+    /// without the kernel's own bindings.
+    pub fn variables(&self) -> Vec<Variable> {
+        let mut values: Vec<Variable> = self
+            .engine
+            .variables()
+            .into_iter()
+            .filter(|(name, _)| !name.starts_with("__ndlens"))
+            .map(|(name, ty)| Variable::Value { name, ty })
+            .collect();
+        values.sort_by(|a, b| a.name().cmp(b.name()));
+        values.extend(
+            self.views.iter().map(|v| Variable::View { name: v.name.clone(), expression: v.expression.clone() }),
+        );
+        values
+    }
+
+    /// The names of the session's variables, to name what a lost process
+    /// took with it.
+    fn variable_names(&self) -> Vec<String> {
+        self.variables().iter().map(|v| v.name().to_string()).collect()
+    }
+
+    /// Forgets every variable, view and item; the prelude runs again.
+    pub fn clear(&mut self) -> Result<(), String> {
+        self.engine.clear()?;
+        self.views.clear();
+        self.after_new_process("clearing the session", true);
+        Ok(())
+    }
+
+    /// Starts a new session process: the variables are lost, items kept.
+    pub fn restart(&mut self) -> Result<(), String> {
+        self.engine.restart()?;
+        self.views.clear();
+        self.after_new_process("restarting the session's process", false);
+        Ok(())
+    }
+
+    /// Runs `code`, which is `original` as typed (starting on line
+    /// `first_line` of the cell) after any rewriting by the caller.
+    pub fn eval(&mut self, original: &str, first_line: usize) -> Evaluation {
+        self.views.forget_rebound(original);
+        let plain = self.views.expand(original);
+        // The cell's own loops and closures check for interrupts; should the
+        // checks keep it from compiling, it runs as written.
+        let mut points = interrupts::points(original);
+        let checked = (!points.is_empty()).then(|| {
+            points.push(Edit::insert(0, interrupts::RESET));
+            self.views.expand_with(original, points)
+        });
+        let before = self.variable_names();
+        let mut rewritten = checked.clone().unwrap_or_else(|| plain.clone());
+        let mut run = self.engine.run(&rewritten.code);
+        if checked.is_some() && matches!(run.failure, Some(RunFailure::Compile(_))) {
+            run = self.engine.run(&plain.code);
+            rewritten = plain;
+        }
+        // A view that borrows its owner cannot be kept: remember it as the
+        // expression that derives it, and run the cell without keeping it.
+        if let Some(RunFailure::Borrowed(borrowed)) = &run.failure {
+            let mut views = self.views.clone();
+            if let Some(again) = views.adopt(original, borrowed) {
+                // Adopting views runs the cell without interrupt checks.
+                let retried = self.engine.run(&again.code);
+                if retried.failure.is_none() {
+                    self.views = views;
+                }
+                run = retried;
+                rewritten = again;
+            }
+        }
+        if run.failure.is_none() {
+            self.follow_fmt(original);
+        }
+        self.evaluation(run, original, &rewritten, first_line, before)
+    }
+
+    /// evcxr's `:fmt` sets how values without `Debug` are shown; the
+    /// session's own debug display follows the two `Debug` forms, `{:?}` and
+    /// `{:#?}`, in its process ([`ndlens_runtime::show`]).
+    fn follow_fmt(&mut self, code: &str) {
+        let Some(format) = code.lines().rev().find_map(|l| l.trim().strip_prefix(":fmt")) else { return };
+        self.set_pretty_debug(format.trim() == "{:#?}");
+    }
+
+    /// Shows values with `{:#?}` (true) or `{:?}` from the next cell on.
+    pub fn set_pretty_debug(&mut self, pretty: bool) {
+        if pretty != self.pretty_debug {
+            self.pretty_debug = pretty;
+            let run = self.engine.run(&pretty_debug_statement(pretty));
+            if let Some(failure) = run.failure {
+                eprintln!("ndlens: could not follow :fmt in the session: {failure:?}");
+            }
+        }
+    }
+
+    /// Runs code the kernel generated (a magic's), reporting compile errors
+    /// without positions: they would point into generated code.
+    pub fn eval_generated(&mut self, code: &str) -> Evaluation {
+        let rewritten = self.views.expand(code);
+        let before = self.variable_names();
+        let run = self.engine.run(&rewritten.code);
+        let mut evaluation = self.evaluation(run, code, &rewritten, 1, before);
+        match &mut evaluation.failure {
+            Some(Failure::Compile(diagnostics)) => diagnostics.iter_mut().for_each(|d| d.position = None),
+            Some(Failure::Panic { position, .. }) => *position = None,
+            _ => {}
+        }
+        evaluation
+    }
+
+    fn evaluation(
+        &mut self,
+        run: Run,
+        original: &str,
+        rewritten: &Rewritten,
+        first_line: usize,
+        before: Vec<String>,
+    ) -> Evaluation {
+        let Run { outputs, failure } = run;
+        let place = |position: Option<(usize, usize)>| {
+            position.map(|(line, column)| (line + first_line - 1, rewritten.original_column(original, line, column)))
+        };
+        let failure = failure.map(|failure| match failure {
+            RunFailure::Compile(errors) => Failure::Compile(
+                errors.iter().map(|e| Diagnostic::locate(e, original, rewritten, first_line)).collect(),
+            ),
+            RunFailure::Borrowed(names) => Failure::Compile(
+                names
+                    .iter()
+                    .map(|name| Diagnostic {
+                        code: None,
+                        message: format!(
+                            "`{name}` borrows from another variable, so it cannot be kept; make it a plain \
+                             `let {name} = ...;` at the top of the cell to have it remembered as a view, or keep \
+                             it inside braces"
+                        ),
+                        position: None,
+                        label: String::new(),
+                        help: Vec::new(),
+                    })
+                    .collect(),
+            ),
+            RunFailure::Panic { message, location, position } => {
+                Failure::Panic { message, location, position: place(position) }
+            }
+            RunFailure::Returned(message) => Failure::Returned(message),
+            RunFailure::Interrupted => Failure::InterruptedBeforeRunning,
+            RunFailure::ProcessLost(detail) => {
+                let interrupted = self.interrupted.swap(false, Ordering::SeqCst);
+                self.views.clear();
+                self.after_new_process("setting up the new session process after a restart", false);
+                Failure::ProcessLost { interrupted, lost: before, detail }
+            }
+            RunFailure::Refused(message) => Failure::Engine(message),
+        });
+        Evaluation { outputs, failure }
+    }
+
+    /// A new session process has none of the old one's runtime state: set
+    /// it up again, in one compilation. After `:clear` the prelude's `use`
+    /// lines are gone too.
+    fn after_new_process(&mut self, doing: &str, with_uses: bool) {
+        let mut code = process_setup(self.pretty_debug);
+        if with_uses {
+            code = format!("{PRELUDE_USES}\n{code}");
+        }
+        if let Some(failure) = self.engine.run(&code).failure {
+            eprintln!("ndlens: {doing}: {failure:?}");
+        }
+    }
+
+    /// Completions from the engine: `(matches, start, end)` in bytes.
+    pub fn complete(&mut self, code: &str, position: usize) -> (Vec<String>, usize, usize) {
+        let completions = self.engine.complete(code, position);
+        (completions.matches, completions.start, completions.end)
+    }
+
+    /// Documentation for what is under the cursor.
+    pub fn hover(&mut self, code: &str, position: usize) -> Option<Documentation> {
+        self.engine.hover(code, position)
+    }
+}
+
+/// What each session process needs set, in one piece of code: the panic
+/// report, the interrupt handler, and `:fmt {:#?}` if it is in force.
+fn process_setup(pretty_debug: bool) -> String {
+    format!(
+        "::ndlens_runtime::panic::install_hook();\n::ndlens_runtime::interrupt::install_handler();\n{}",
+        pretty_debug_statement(pretty_debug)
+    )
+}
+
+fn pretty_debug_statement(pretty: bool) -> String {
+    format!("::ndlens_runtime::show::set_pretty_debug({pretty});")
+}
