@@ -8,6 +8,7 @@
 //! runtime hook before anything else when evcxr is built in.
 
 mod cell;
+mod commands;
 mod engine;
 mod explorer;
 mod install;

@@ -61,6 +61,8 @@ pub struct Session {
     /// What the user should hear with the first cell: why this session
     /// builds its libraries itself, say.
     notices: Vec<String>,
+    /// The code of the last compile error, for `:explain`.
+    last_error_code: Option<String>,
 }
 
 /// The prelude's `use` lines: what every cell can name without a path.
@@ -82,6 +84,7 @@ impl Session {
             checks: Checks::Off,
             interrupted,
             notices,
+            last_error_code: None,
         };
         let prelude = format!("{PRELUDE_USES}\n{}", process_setup(false));
         let run = session.engine.run(&prelude);
@@ -182,33 +185,44 @@ impl Session {
         }
         // A view that borrows its owner cannot be kept: remember it as the
         // expression that derives it, and run the cell without keeping it.
-        if let Some(RunFailure::Borrowed(borrowed)) = &run.failure {
-            let mut views = self.views.clone();
-            if let Some(again) = views.adopt(original, borrowed) {
-                // Adopting views runs the cell without interrupt checks.
-                let retried = self.engine.run(&again.code);
-                if retried.failure.is_none() {
-                    self.views = views;
-                }
-                run = retried;
-                rewritten = again;
+        // An engine may tell them one compile at a time.
+        let mut adopted: Vec<String> = Vec::new();
+        while let Some(RunFailure::Borrowed(borrowed)) = &run.failure {
+            if borrowed.iter().all(|name| adopted.contains(name)) {
+                break;
             }
-        }
-        if run.failure.is_none() {
-            self.follow_fmt(original);
+            adopted.extend(borrowed.iter().cloned());
+            let mut views = self.views.clone();
+            let Some(again) = views.adopt(original, &adopted) else { break };
+            // Adopting views runs the cell without interrupt checks.
+            run = self.engine.run(&again.code);
+            rewritten = again;
+            let ran = !matches!(
+                run.failure,
+                Some(
+                    RunFailure::Compile(_) | RunFailure::Borrowed(_) | RunFailure::Interrupted | RunFailure::Refused(_)
+                )
+            );
+            if ran {
+                self.views = views;
+            }
         }
         self.evaluation(run, original, &rewritten, first_line, before)
     }
 
-    /// evcxr's `:fmt` sets how values without `Debug` are shown; the
-    /// session's own debug display follows the two `Debug` forms, `{:?}` and
-    /// `{:#?}`, in its process ([`ndlens_runtime::show`]).
-    fn follow_fmt(&mut self, code: &str) {
-        let Some(format) = code.lines().rev().find_map(|l| l.trim().strip_prefix(":fmt")) else { return };
-        self.set_pretty_debug(format.trim() == "{:#?}");
+    /// What an engine's own run of `code` (a `:command` it answers) came to.
+    pub fn evaluation_of(&mut self, run: Run, code: &str) -> Evaluation {
+        let before = self.variable_names();
+        self.evaluation(run, code, &Rewritten::apply(code, Vec::new()), 1, before)
     }
 
-    /// Shows values with `{:#?}` (true) or `{:?}` from the next cell on.
+    /// The code of the last compile error, for `:explain`.
+    pub fn last_error_code(&self) -> Option<String> {
+        self.last_error_code.clone()
+    }
+
+    /// Shows values with `{:#?}` (true) or `{:?}` (the session's own
+    /// `Debug` display, [`ndlens_runtime::show`]) from the next cell on.
     pub fn set_pretty_debug(&mut self, pretty: bool) {
         if pretty != self.pretty_debug {
             self.pretty_debug = pretty;

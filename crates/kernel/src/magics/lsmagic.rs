@@ -35,14 +35,13 @@ impl Invocation for LsmagicCall {
 fn listing() -> String {
     let width = usages().map(|(_, u)| u.synopsis.len()).max().unwrap_or(0);
     let mut out = String::from("Magics (arguments are Rust expressions over the session's variables):\n");
-    for (_, usage) in usages() {
+    for (_, usage) in usages().filter(|(_, u)| u.name.starts_with('%')) {
         out.push_str(&format!("  {:<width$}  {}\n", usage.synopsis, usage.help));
     }
     out.push_str(
         "\nCells compile as `cargo build --release` would: dependencies at opt-level 3, and no overflow\n\
          checks or debug assertions in cells unless %checks on.\n\
-         evcxr's own commands (:dep, :vars, :opt, :clear, :help ...) work as in evcxr; :opt sets the\n\
-         cells' optimisation only.\n\
+         Commands as evcxr has them (:vars, :dep, :opt, :fmt, :clear, :explain ...): :help lists them.\n\
          Views across cells: `let v = m.t();` is remembered as `m.t()` and re-derived from `m`\n\
          each time `v` is used, so `v` always views the current `m`. In NumPy a view keeps\n\
          the old buffer alive when its owner is reassigned; here it follows the new owner.\n",

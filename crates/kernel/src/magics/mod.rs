@@ -4,9 +4,10 @@
 //! Each magic is one file holding one [`Magic`]: its names, synopses and
 //! help, how it parses its arguments into a typed [`Invocation`], the code it
 //! runs in the session, how its result is shown, and what it completes.
-//! [`MAGICS`] lists them all; `%lsmagic`, completion, the parser and the
-//! error messages read that table and nothing else. Adding a magic is a new
-//! file and a line in the table.
+//! [`MAGICS`] lists them all, and [`crate::commands::COMMANDS`] the
+//! `:commands`, which are the same kind of thing; `%lsmagic`, completion,
+//! the parser and the error messages read those tables and nothing else.
+//! Adding a magic is a new file and a line in the table.
 
 mod aid;
 mod args;
@@ -42,7 +43,7 @@ pub static MAGICS: &[&dyn Magic] = &[
     &lsmagic::Lsmagic,
 ];
 
-/// One magic.
+/// One magic, or one `:command`.
 pub trait Magic: Sync {
     /// Its forms (`%name` for a line magic, `%%name` for a cell magic), each
     /// with its synopsis and help.
@@ -133,14 +134,17 @@ impl MagicError {
     }
 }
 
-/// Every form of every magic.
+/// Every form of every magic, then of every `:command`.
 pub fn usages() -> impl Iterator<Item = (&'static dyn Magic, &'static Usage)> {
-    MAGICS.iter().flat_map(|&magic| magic.usages().iter().map(move |usage| (magic, usage)))
+    MAGICS
+        .iter()
+        .chain(crate::commands::COMMANDS)
+        .flat_map(|&magic| magic.usages().iter().map(move |usage| (magic, usage)))
 }
 
 fn find(name: &str) -> Result<(&'static dyn Magic, &'static Usage), MagicError> {
     usages().find(|(_, usage)| usage.name == name).ok_or_else(|| {
-        let known: Vec<&str> = usages().map(|(_, usage)| usage.name).collect();
+        let known: Vec<&str> = usages().map(|(_, usage)| usage.name).filter(|n| n.starts_with('%')).collect();
         MagicError {
             magic: name.to_string(),
             problem: format!("no such magic; the magics are {}", known.join(", ")),
@@ -173,21 +177,27 @@ pub fn parse_cell(cell: &str) -> Result<Vec<Piece>, MagicError> {
     let mut code = String::new();
     let mut code_start = 1;
     for (number, line) in cell.lines().enumerate() {
-        match line.trim_start().strip_prefix('%') {
-            Some(magic_line) => {
-                if !code.trim().is_empty() {
-                    pieces.push(Piece::Rust { code: std::mem::take(&mut code), first_line: code_start });
-                }
-                code.clear();
-                let (name, args) = split_name(magic_line);
-                let (magic, usage) = find(&format!("%{name}"))?;
-                pieces.push(Piece::Magic(magic.parse(usage, args, "")?));
-                code_start = number + 2;
+        let directive = line.trim_start();
+        let is_command =
+            directive.strip_prefix(':').is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_alphabetic()));
+        if !directive.starts_with('%') && !is_command {
+            code.push_str(line);
+            code.push('\n');
+            continue;
+        }
+        if !code.trim().is_empty() {
+            pieces.push(Piece::Rust { code: std::mem::take(&mut code), first_line: code_start });
+        }
+        code.clear();
+        code_start = number + 2;
+        let (name, args) = split_name(directive);
+        match find(name) {
+            Ok((magic, usage)) => pieces.push(Piece::Magic(magic.parse(usage, args, "")?)),
+            // The engine may know a command the kernel does not.
+            Err(_) if is_command => {
+                pieces.push(Piece::Magic(Box::new(crate::commands::EngineCommand { line: directive.to_string() })))
             }
-            None => {
-                code.push_str(line);
-                code.push('\n');
-            }
+            Err(e) => return Err(e),
         }
     }
     if !code.trim().is_empty() {
@@ -210,7 +220,8 @@ fn split_name(line: &str) -> (&str, &str) {
 pub fn complete(line: &str) -> Option<(Vec<String>, usize)> {
     let indent = line.len() - line.trim_start().len();
     let typed = line.trim_start();
-    if !typed.starts_with('%') {
+    let is_command = typed.strip_prefix(':').is_some_and(|rest| !rest.starts_with(':'));
+    if !typed.starts_with('%') && !is_command {
         return None;
     }
     if !typed.contains(char::is_whitespace) {

@@ -168,7 +168,10 @@ impl RustcEngine {
         // it (moving the borrowed variable back) are not moves of the user's.
         let mut borrowed: Vec<String> = Vec::new();
         for error in errors.iter().filter(|e| !matches!(e.code(), Some("E0382" | "E0381"))) {
-            for span in error.spans.iter().filter(|s| s.file_name == file) {
+            // Moving a variable while another borrows it: the moved one is
+            // where the error points, the borrowing one is among its labels.
+            let moving = error.code() == Some("E0505");
+            for span in error.spans.iter().filter(|s| s.file_name == file && !(moving && s.is_primary)) {
                 if let Origin::Store(name) = generated.origin(span.byte_start).0 {
                     if !borrowed.contains(name) {
                         borrowed.push(name.clone());
