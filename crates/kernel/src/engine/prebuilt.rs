@@ -102,6 +102,12 @@ impl Prebuilt {
         self.dir.join("vendor")
     }
 
+    /// The vendored sources, when the install made them.
+    pub fn vendored(&self) -> Option<PathBuf> {
+        let sources = self.sources();
+        sources.is_dir().then_some(sources)
+    }
+
     /// The build `template` was made by.
     pub fn stamp(&self, template: &Path) -> Result<String, SeedError> {
         let path = template.join(STAMP);

@@ -311,13 +311,24 @@ impl Session {
 
     /// Completions from the engine: `(matches, start, end)` in bytes.
     pub fn complete(&mut self, code: &str, position: usize) -> (Vec<String>, usize, usize) {
-        let completions = self.engine.complete(code, position);
-        (completions.matches, completions.start, completions.end)
+        let (code, shift) = self.with_views(code);
+        let completions = self.engine.complete(&code, position + shift);
+        let back = |at: usize| at.saturating_sub(shift);
+        (completions.matches, back(completions.start), back(completions.end))
     }
 
     /// Documentation for what is under the cursor.
     pub fn hover(&mut self, code: &str, position: usize) -> Option<Documentation> {
-        self.engine.hover(code, position)
+        let (code, shift) = self.with_views(code);
+        self.engine.hover(&code, position + shift)
+    }
+
+    /// `code` after a `let` for each remembered view, so that an engine's
+    /// analysis knows their types; and how many bytes that added.
+    fn with_views(&self, code: &str) -> (String, usize) {
+        let lets: String = self.views.iter().map(|v| format!("let {} = {};\n", v.name, v.expression)).collect();
+        let shift = lets.len();
+        (lets + code, shift)
     }
 }
 

@@ -231,17 +231,24 @@ fn write_workspace(
         format!("[package]\nname = \"ndlens-extra\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n[dependencies]\n{lines}{extra_lines}"),
     )?;
     write(folder.join("extra/src/lib.rs"), "//! The crates added with `:dep`.\n".into())?;
-    let mut config = String::from(
+    let config = format!(
         "# Cells link the standard library as a shared object; so must the\n\
-         # session libraries.\n[build]\nrustflags = [\"-C\", \"prefer-dynamic\"]\n",
+         # session libraries.\n[build]\nrustflags = [\"-C\", \"prefer-dynamic\"]\n{}",
+        cargo_config(sources)
     );
-    if let Some(sources) = sources {
-        config += &format!(
+    write(folder.join(".cargo/config.toml"), config)
+}
+
+/// Cargo's configuration for a project that depends on the session's
+/// crates: their vendored `sources`, when the install made them.
+pub fn cargo_config(sources: Option<&Path>) -> String {
+    match sources {
+        Some(sources) => format!(
             "\n[source.crates-io]\nreplace-with = \"ndlens-vendored\"\n\n[source.ndlens-vendored]\ndirectory = {:?}\n",
             sources.display().to_string()
-        );
+        ),
+        None => String::new(),
     }
-    write(folder.join(".cargo/config.toml"), config)
 }
 
 fn rustc_version() -> Result<String> {

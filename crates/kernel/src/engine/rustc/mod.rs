@@ -11,6 +11,7 @@
 //! once, at install ([`libraries`]).
 
 mod analysis;
+mod analyzer;
 mod compiler;
 pub mod host;
 mod items;
@@ -65,6 +66,8 @@ pub struct RustcEngine {
     paths: PublicPaths,
     /// Types already named: `type_name` → the type, or why it has none.
     named: HashMap<String, Result<String, Unnameable>>,
+    /// rust-analyzer, for completion and documentation, started on demand.
+    analyzer: analyzer::Analyzer,
     cells_dir: PathBuf,
     cells: u64,
     compilations: usize,
@@ -83,6 +86,16 @@ impl RustcEngine {
         let process = SessionProcess::start(environment, router.clone(), control.clone())?;
         let cache = super::slots::cache_root().ok().map(|root| root.join("type-paths.json"));
         let prober = Prober { libraries: libraries.clone(), scratch: config.work_dir.join("paths"), cache };
+        let dependencies: Vec<String> = libraries::session_dependencies(&config.kernel_dir)
+            .iter()
+            .map(|(name, spec)| format!("{name} = {spec}"))
+            .chain(libraries.added.iter().cloned())
+            .collect();
+        let analyzer = analyzer::Analyzer::new(
+            config.work_dir.join("analysis"),
+            &dependencies,
+            libraries::cargo_config(Prebuilt::beside(&config.kernel_dir).vendored().as_deref()),
+        );
         Ok(RustcEngine {
             compiler: Compiler { libraries, optimization: 2, checks: Checks::Off },
             process,
@@ -92,10 +105,19 @@ impl RustcEngine {
             variables: BTreeMap::new(),
             paths: PublicPaths::new(prober),
             named: HashMap::new(),
+            analyzer,
             cells_dir,
             cells: 0,
             compilations: 0,
         })
+    }
+
+    /// What the analyser sees around a cell's code.
+    fn analysis_context(&self) -> analyzer::Context<'_> {
+        analyzer::Context {
+            items: self.items.kept().iter().map(|item| item.text.as_str()).collect(),
+            variables: self.variables.iter().map(|(name, v)| (name.as_str(), v.ty.as_str())).collect(),
+        }
     }
 
     /// Whether `local`, a path under the cells' crate, names a type the
@@ -432,12 +454,23 @@ impl Engine for RustcEngine {
         self.variables.iter().map(|(name, v)| (name.clone(), v.type_name.clone())).collect()
     }
 
-    fn complete(&mut self, _code: &str, cursor: usize) -> Completions {
-        Completions { matches: Vec::new(), start: cursor, end: cursor }
+    fn complete(&mut self, code: &str, cursor: usize) -> Completions {
+        let context = self.analysis_context();
+        match self.analyzer.complete(&context, code, cursor) {
+            Ok(completions) => completions,
+            Err(e) => {
+                eprintln!("ndlens: no completions: {e:#}");
+                Completions { matches: Vec::new(), start: cursor, end: cursor }
+            }
+        }
     }
 
-    fn hover(&mut self, _code: &str, _cursor: usize) -> Option<Documentation> {
-        None
+    fn hover(&mut self, code: &str, cursor: usize) -> Option<Documentation> {
+        let context = self.analysis_context();
+        self.analyzer.hover(&context, code, cursor).unwrap_or_else(|e| {
+            eprintln!("ndlens: no documentation: {e:#}");
+            None
+        })
     }
 
     fn interrupter(&self) -> Arc<dyn Interrupt> {
