@@ -4,7 +4,11 @@ jupyter_client as JupyterLab drives it.
 Before any test runs, the kernel is built from this checkout and installed
 into a prefix of the tests' own, which `JUPYTER_PATH` puts first: the tests
 (and the JupyterLab and nbclient they start) can never drive a stale kernel
-installed somewhere else."""
+installed somewhere else. Both engines are built and installed: the default
+(`ndlens`, the rustc engine) and evcxr's (`ndlens-evcxr`, built with the
+`evcxr` feature into a target folder of its own, so that the two builds do
+not undo each other). `NDLENS_TEST_ENGINES=rustc` leaves evcxr out, for a
+quick run; the tests that need it are then skipped."""
 
 import os
 import pathlib
@@ -19,6 +23,10 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 TARGET = pathlib.Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
 KERNEL_NAME = "ndlens"
 BINARY = TARGET / "release" / "ndlens"
+# Each engine's kernelspec name, and the binary that carries it.
+ENGINES = {"rustc": KERNEL_NAME, "evcxr": "ndlens-evcxr"}
+EVCXR_BINARY = TARGET / "evcxr" / "release" / "ndlens"
+TESTED_ENGINES = [e for e in os.environ.get("NDLENS_TEST_ENGINES", "rustc,evcxr").split(",") if e in ENGINES]
 # A fixed prefix, so that the session libraries built for its copy of the
 # lens are reused from one run to the next.
 TEST_PREFIX = TARGET / "test-kernel"
@@ -29,7 +37,20 @@ CELL_TIMEOUT = 180
 def pytest_configure(config):
     subprocess.run(["cargo", "build", "--quiet", "--release", "-p", "ndlens-kernel"], cwd=ROOT, check=True)
     subprocess.run([str(BINARY), "install", "--prefix", str(TEST_PREFIX)], check=True, stdout=subprocess.DEVNULL)
+    if "evcxr" in TESTED_ENGINES:
+        subprocess.run(
+            ["cargo", "build", "--quiet", "--release", "-p", "ndlens-kernel", "--features", "evcxr",
+             "--target-dir", str(TARGET / "evcxr")],
+            cwd=ROOT, check=True,
+        )
+        subprocess.run([str(EVCXR_BINARY), "install", "--engine", "evcxr", "--prefix", str(TEST_PREFIX)],
+                       check=True, stdout=subprocess.DEVNULL)
     os.environ["JUPYTER_PATH"] = str(TEST_PREFIX / "share" / "jupyter")
+
+
+def engine_params():
+    """pytest parameters for each engine under test, by kernel name."""
+    return [pytest.param(ENGINES[e], id=e) for e in TESTED_ENGINES]
 
 
 def built_version():

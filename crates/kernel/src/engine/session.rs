@@ -65,8 +65,11 @@ pub struct Session {
     last_error_code: Option<String>,
 }
 
-/// The prelude's `use` lines: what every cell can name without a path.
-const PRELUDE_USES: &str = "use ndarray::prelude::*;\nuse ndlens::prelude::*;";
+/// The prelude's `use` lines: what every cell can name without a path, and
+/// the `Debug` display of values, which spares evcxr its second compile of
+/// a cell whose value has no `evcxr_display` of its own.
+const PRELUDE_USES: &str =
+    "use ndarray::prelude::*;\nuse ndlens::prelude::*;\nuse ndlens_runtime::show::ShowDebug as _;";
 
 impl Session {
     /// Starts a session on `engine`: runs the prelude.

@@ -7,12 +7,14 @@
 //! <this cell's items>
 //! fn __ndlens_body(cell: &Cell) -> Result<(), CellError> {
 //!     <check then take the session variables the cell names>
-//!     let outcome = (|| -> Result<(), CellError> {
+//!     let mut statements = Some(|| -> Result<(), CellError> {
 //!         <the cell's statements, its items blanked out>
 //!         <its final expression, shown>
 //!         <the variables its top level bound, stored>
 //!         Ok(())
-//!     })();
+//!     });
+//!     let outcome = catch(&mut || statements.take()...());   (a panic stops here)
+//!     drop(statements);
 //!     <the variables it only borrowed, stored back>
 //!     outcome
 //! }
@@ -142,7 +144,7 @@ pub fn generate(cell: &Cell, kept: &Items) -> CellSource {
         source.push(&take, Origin::Load(load.name.clone()));
     }
     source.push(
-        "let __ndlens_outcome = (|| -> ::core::result::Result<(), ::ndlens_runtime::cell::CellError> {\n",
+        "let mut __ndlens_statements = ::core::option::Option::Some(|| -> ::core::result::Result<(), ::ndlens_runtime::cell::CellError> {\n",
         Origin::Generated,
     );
     push_statements(&mut source, cell, new);
@@ -151,7 +153,15 @@ pub fn generate(cell: &Cell, kept: &Items) -> CellSource {
         let store = format!("__ndlens_cell.put({:?}, {}, {});\n", binding.name, binding.name, binding.mutable);
         source.push(&store, Origin::Store(binding.name.clone()));
     }
-    source.push("::core::result::Result::Ok(())\n})();\n", Origin::Generated);
+    source.push(
+        "::core::result::Result::Ok(())\n});\n\
+         let __ndlens_outcome = ::ndlens_runtime::cell::catch(&mut || match __ndlens_statements.take() {\n\
+             ::core::option::Option::Some(mut statements) => statements(),\n\
+             ::core::option::Option::None => ::core::result::Result::Ok(()),\n\
+         });\n\
+         ::core::mem::drop(__ndlens_statements);\n",
+        Origin::Generated,
+    );
     for load in cell.loads.iter().filter(|l| !l.rebound) {
         let restore = format!("__ndlens_cell.put({:?}, {}, {});\n", load.name, load.name, load.mutable);
         source.push(&restore, Origin::Restore(load.name.clone()));
