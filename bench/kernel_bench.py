@@ -1,9 +1,12 @@
-"""Kernel benchmark: prints figures for the ndlens kernel next to anchors
-measured in the same run (ipykernel with NumPy, evcxr_jupyter when its
-kernelspec is installed, and the rustc floor: one-line library compiled as
-a cell is).
+"""Kernel benchmark: prints figures for the ndlens kernel (its own rustc
+engine, and its evcxr engine when `ndlens-evcxr` is installed) next to
+anchors measured in the same run: ipykernel with NumPy, evcxr_jupyter when
+its kernelspec is installed, and two rustc floors: a one-line library
+compiled as a cell is (`-C prefer-dynamic -C opt-level=2`), and the array
+cell's expression compiled as a one-function library against the same
+prebuilt ndarray with the same flags.
 
-    .venv/bin/python bench/kernel_bench.py [--repeat 20] [--long]
+    .venv/bin/python bench/kernel_bench.py [--repeat 20] [--long] [--kernels ndlens,python3]
 
 Figures: kernel start (start to kernel_info reply), the first array cell of a
 new session sent as soon as the kernel answers, medians of warm cells, how
@@ -16,6 +19,8 @@ noisy: read medians and ratios, not single numbers.
 """
 
 import argparse
+import glob
+import json
 import os
 import pathlib
 import statistics
@@ -27,32 +32,39 @@ import jupyter_client
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
 # The same questions in each kernel's language.
+NDLENS_CELLS = {
+    "first": "let a = Array2::<f64>::zeros((100, 100)); a.sum()",
+    "trivial": "1 + 1",
+    "array": "a.t().sum()",
+    "aid": "%aid a",
+    "define": lambda n: "\n".join(f"let v{i} = Array1::<f64>::zeros({i % 7 + 1});" for i in range(n)),
+}
 CELLS = {
-    "ndlens": {
-        "first": "let a = Array2::<f64>::zeros((100, 100)); a.sum()",
-        "trivial": "1 + 1",
-        "array": "let b = &a * 2.0; b.sum()",
-        "aid": "%aid a",
-        "define": lambda n: "\n".join(f"let v{i} = Array1::<f64>::zeros({i % 7 + 1});" for i in range(n)),
-    },
+    "ndlens": NDLENS_CELLS,
+    "ndlens-evcxr": NDLENS_CELLS,
     "python3": {
         "setup": "import numpy as np",
         "first": "a = np.zeros((100, 100)); a.sum()",
         "trivial": "1 + 1",
-        "array": "b = a * 2.0; b.sum()",
+        "array": "a.T.sum()",
         "aid": "a.__array_interface__['data'][0]",
         "define": lambda n: "\n".join(f"v{i} = np.zeros({i % 7 + 1})" for i in range(n)),
     },
     "rust": {  # evcxr_jupyter
         "first": ':dep ndarray = "0.17"\nuse ndarray::prelude::*;\nlet a = Array2::<f64>::zeros((100, 100)); a.sum()',
         "trivial": "1 + 1",
-        "array": "let b = &a * 2.0; b.sum()",
+        "array": "a.t().sum()",
         "aid": "a.as_ptr() as usize",
         "define": lambda n: "\n".join(f"let v{i} = Array1::<f64>::zeros({i % 7 + 1});" for i in range(n)),
     },
 }
 IDLE_SECONDS = 10
-NAMES = {"ndlens": "ndlens", "python3": "ipykernel + NumPy", "rust": "evcxr_jupyter"}
+NAMES = {
+    "ndlens": "ndlens",
+    "ndlens-evcxr": "ndlens, evcxr engine",
+    "python3": "ipykernel + NumPy",
+    "rust": "evcxr_jupyter",
+}
 
 
 def tree_total(pid, file, field):
@@ -103,20 +115,44 @@ def compilations(client, code):
     return run_with_reply(client, code)[1]["metadata"].get("ndlens", {}).get("compilations")
 
 
-def rustc_floor(repeat):
-    """The median time rustc takes for a one-line library built as evcxr
-    builds a cell: a cdylib against the shared standard library, opt-level 2."""
+FLOOR_FLAGS = ["--crate-type", "cdylib", "--edition", "2021", "-C", "prefer-dynamic", "-C", "opt-level=2"]
+
+
+def median_compile(source_text, extra, repeat):
+    """The median time rustc takes to build `source_text` as a cell is built."""
     with tempfile.TemporaryDirectory() as folder:
         source = pathlib.Path(folder) / "cell.rs"
-        source.write_text("pub fn cell() -> i32 { 1 + 1 }\n")
-        command = ["rustc", "--crate-type", "cdylib", "-C", "prefer-dynamic", "-C", "opt-level=2",
-                   "--out-dir", folder, str(source)]
+        source.write_text(source_text)
+        command = ["rustc", *FLOOR_FLAGS, *extra, "--out-dir", folder, str(source)]
         times = []
         for _ in range(repeat):
             started = time.perf_counter()
             subprocess.run(command, check=True)
             times.append(time.perf_counter() - started)
         return statistics.median(times)
+
+
+def rustc_floor(repeat):
+    """A one-line library built as a cell is: a cdylib against the shared
+    standard library, opt-level 2."""
+    return median_compile("pub fn cell() -> i32 { 1 + 1 }\n", [], repeat)
+
+
+def array_floor(repeat):
+    """The array cell's expression as a one-function cdylib against the
+    ndarray the installed ndlens kernel's cells link, with the same flags;
+    `None` when no prebuilt libraries are installed."""
+    spec = KernelSpecManager().get_kernel_spec("ndlens")
+    manifest = pathlib.Path(spec.resource_dir) / "prebuilt" / "libraries" / "libraries.json"
+    if not manifest.exists():
+        return None
+    libraries = json.loads(manifest.read_text())
+    extra = ["-L", f"dependency={libraries['dependencies']}"]
+    for name in ("ndarray", "ndlens_session"):
+        extra += ["--extern", f"{name}={libraries['externs'][name]}"]
+    source = ("extern crate ndlens_session as _;\n"
+              "#[no_mangle]\npub extern \"C\" fn cell(m: &ndarray::Array2<f64>) -> f64 { m.t().sum() }\n")
+    return median_compile(source, extra, repeat)
 
 
 def trivial_with_variables(kernel_name, count, repeat):
@@ -173,7 +209,7 @@ def measure(kernel_name, repeat, long):
         figures["first array cell"] = run(client, cells["first"])
         for name in ("trivial", "array", "aid"):
             figures[f"{name} cell (median)"] = statistics.median(run(client, cells[name]) for _ in range(repeat))
-        if kernel_name == "ndlens":
+        if kernel_name.startswith("ndlens"):
             for name in ("trivial", "array", "aid"):
                 figures[f"compilations, {name} cell"] = compilations(client, cells[name])
         count = 3 + 3 * repeat + ("setup" in cells)
@@ -201,36 +237,44 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--long", action="store_true", help="also 300 cells and 200 variables (minutes)")
+    parser.add_argument("--kernels", default=",".join(NAMES), help="which kernels, of " + ", ".join(NAMES))
     args = parser.parse_args()
     installed = KernelSpecManager().find_kernel_specs()
-    kernels = [k for k in ("ndlens", "python3", "rust") if k in installed]
-    missing = [NAMES[k] for k in ("python3", "rust") if k not in installed]
+    wanted = args.kernels.split(",")
+    kernels = [k for k in NAMES if k in installed and k in wanted]
+    missing = [NAMES[k] for k in NAMES if k not in installed and k in wanted]
     results = {k: measure(k, args.repeat, args.long) for k in kernels}
     floor = rustc_floor(args.repeat)
+    floor_array = array_floor(args.repeat) if "ndlens" in installed else None
     rows = list(results[kernels[0]].keys())
     width = max(len(r) for r in rows)
-    print(f"{'':<{width}}  " + "  ".join(f"{NAMES[k]:>18}" for k in kernels))
+    print(f"{'':<{width}}  " + "  ".join(f"{NAMES[k]:>22}" for k in kernels))
     for row in rows:
         cells = []
         for k in kernels:
             value = results[k].get(row)
             if value is None:
-                cells.append(f"{'':>18}")
+                cells.append(f"{'':>22}")
             elif "MiB" in row:
-                cells.append(f"{value:>18.1f}")
+                cells.append(f"{value:>22.1f}")
             elif "compilations" in row:
-                cells.append(f"{value:>18}")
+                cells.append(f"{value:>22}")
             else:
-                cells.append(f"{value * 1000:>15.1f} ms")
+                cells.append(f"{value * 1000:>19.1f} ms")
         print(f"{row:<{width}}  " + "  ".join(cells))
     print(f"\nrustc floor (one-line cdylib, -C prefer-dynamic -C opt-level=2), median: {floor * 1000:.1f} ms")
-    if "ndlens" in results:
-        ours = results["ndlens"]
-        print("ndlens / rustc floor: " + ", ".join(
-            f"{name} x{ours[f'{name} cell (median)'] / floor:.1f}" for name in ("trivial", "array", "aid")))
+    if floor_array:
+        print(f"array floor (`m.t().sum()` as a one-function cdylib against the installed ndarray, "
+              f"same flags), median: {floor_array * 1000:.1f} ms")
+    for k in (k for k in kernels if k.startswith("ndlens")):
+        ours = results[k]
+        ratios = [f"trivial x{ours['trivial cell (median)'] / floor:.2f} of the rustc floor"]
+        if floor_array:
+            ratios.append(f"array x{ours['array cell (median)'] / floor_array:.2f} of the array floor")
+        print(f"{NAMES[k]}: " + ", ".join(ratios))
         if args.long:
-            print(f"ndlens, trivial cell with 200 variables / with 1: "
-                  f"x{ours['trivial cell, 200 variables (median)'] / ours['trivial cell, 1 variable (median)']:.1f}")
+            print(f"{NAMES[k]}, trivial cell with 200 variables / with 1: "
+                  f"x{ours['trivial cell, 200 variables (median)'] / ours['trivial cell, 1 variable (median)']:.2f}")
     if "ndlens" in results:
         for k in kernels[1:]:
             ratios = ", ".join(

@@ -1,5 +1,6 @@
 """The notebooks, executed with nbclient against the installed kernel: no
-errors, a diagram for every `%layout`, and the recipe's booleans."""
+errors, a diagram for every `%layout`, and the recipe's booleans. The
+recipe runs on the evcxr engine too, so that the second engine cannot rot."""
 
 import pathlib
 import re
@@ -8,7 +9,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from conftest import ROOT
+from conftest import ENGINES, ROOT, TESTED_ENGINES
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 RECIPE = ROOT / "notebooks" / "recipe-4.5-avoid-unnecessary-copies.ipynb"
@@ -38,25 +39,39 @@ def result_text(cell):
     return text
 
 
+def execute(path, kernel_name=ENGINES["rustc"]):
+    """The notebook at `path`, executed afresh (the file is not changed)."""
+    notebook = nbformat.read(path, as_version=4)
+    NotebookClient(notebook, timeout=600, startup_timeout=120, kernel_name=kernel_name,
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    return notebook
+
+
 @pytest.fixture(scope="module")
 def executed():
-    """Each notebook executed afresh (the files on disk are not changed)."""
-    runs = {}
-    for path in NOTEBOOKS:
-        notebook = nbformat.read(path, as_version=4)
-        NotebookClient(notebook, timeout=600, startup_timeout=120, kernel_name="ndlens",
-                       resources={"metadata": {"path": str(path.parent)}}).execute()
-        runs[path.name] = notebook
-    return runs
+    """Each notebook executed by the default engine."""
+    return {path.name: execute(path) for path in NOTEBOOKS}
 
 
-@pytest.mark.parametrize("name", [p.name for p in NOTEBOOKS])
-def test_no_cell_has_an_error(executed, name):
-    for cell in executed[name].cells:
+def assert_clean(notebook):
+    for cell in notebook.cells:
         if cell.cell_type == "code":
             errors = [o for o in cell.outputs if o["output_type"] == "error"]
             stderr = [o for o in cell.outputs if o["output_type"] == "stream" and o["name"] == "stderr"]
             assert not errors and not stderr, (cell.source, errors or stderr)
+
+
+@pytest.mark.parametrize("name", [p.name for p in NOTEBOOKS])
+def test_no_cell_has_an_error(executed, name):
+    assert_clean(executed[name])
+
+
+@pytest.mark.skipif("evcxr" not in TESTED_ENGINES, reason="the evcxr engine is not under test")
+def test_the_recipe_runs_the_same_on_the_evcxr_engine():
+    notebook = execute(RECIPE, ENGINES["evcxr"])
+    assert_clean(notebook)
+    for tag, expected in RECIPE_ANSWERS.items():
+        assert result_text(tagged(notebook, tag)) == expected, tag
 
 
 @pytest.mark.parametrize("name", [p.name for p in NOTEBOOKS])

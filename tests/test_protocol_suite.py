@@ -9,8 +9,9 @@ Skipped, and why:
 """
 
 import jupyter_kernel_test
+import pytest
 
-from conftest import KERNEL_NAME
+from conftest import ENGINES, KERNEL_NAME, TESTED_ENGINES
 
 
 class NdlensKernelTests(jupyter_kernel_test.KernelTests):
@@ -48,3 +49,9 @@ class NdlensKernelTests(jupyter_kernel_test.KernelTests):
 
     code_history_pattern = "6*7"
     supported_history_operations = ("tail", "range", "search")
+
+
+@pytest.mark.skipif("evcxr" not in TESTED_ENGINES, reason="the evcxr engine is not under test")
+class NdlensEvcxrKernelTests(NdlensKernelTests):
+    """The same suite against the evcxr engine, so that it cannot rot."""
+    kernel_name = ENGINES["evcxr"]

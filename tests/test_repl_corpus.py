@@ -136,7 +136,7 @@ CORPUS = {
             "let f = || 42;",
             Differs(
                 rustc=Ok(stderr="`f` is a closure, which cannot be kept"),
-                evcxr=Error("CompileError", "cannot be persisted"),
+                evcxr=Error("EngineError", "cannot be persisted"),
                 why="evcxr refuses the cell before it runs; the rustc engine runs it and does not keep `f`",
             ),
         ),
@@ -193,7 +193,7 @@ CORPUS = {
             "pub trait Bar {} impl Bar for i32 {} pub fn make() -> impl Bar { 42 }\nlet opaque = make();",
             Differs(
                 rustc=Ok(),
-                evcxr=Error("CompileError", "has type `impl Bar`"),
+                evcxr=Error("EngineError", "has type `impl Bar`"),
                 why="the rustc engine names a variable's type from its value, which has the hidden type",
             ),
         ),

@@ -98,8 +98,8 @@ impl EvcxrEngine {
         let (context, outputs) = CommandContext::new().map_err(|e| StartError::Engine(e.to_string()))?;
         let context_ready = started.elapsed();
         router.forward(outputs.stdout, outputs.stderr);
-        let sources =
-            Prebuilt::beside(&config.kernel_dir).check().ok().map(|()| Prebuilt::beside(&config.kernel_dir).sources());
+        let prebuilt = Prebuilt::beside(&config.kernel_dir);
+        let sources = prebuilt.check(&prebuilt.evcxr_crate()).ok().map(|()| prebuilt.sources());
         let mut engine = EvcxrEngine {
             context,
             crate_dir: crate_dir(config),
@@ -260,7 +260,8 @@ impl Engine for EvcxrEngine {
     }
 
     fn last_compile_dir(&self) -> Option<PathBuf> {
-        self.context.last_compile_dir().map(Path::to_path_buf)
+        // evcxr builds every cell in the folder it was given.
+        Some(self.crate_dir.clone())
     }
 }
 

@@ -26,6 +26,8 @@ use crate::engine::prebuilt::Prebuilt;
 
 /// The shared library's crate: cells name it to link it.
 pub const SESSION_CRATE: &str = "ndlens_session";
+/// The package the crates `:dep` adds go into.
+const EXTRA_CRATE: &str = "ndlens_extra";
 /// The description of a build, in the template's folder.
 const MANIFEST: &str = "libraries.json";
 
@@ -122,10 +124,36 @@ pub fn build(
     extra: &[String],
     sources: Option<&Path>,
 ) -> Result<Libraries> {
+    cargo_build(folder, dependencies, extra, sources, None)
+}
+
+/// Adds the crates `extra` to the libraries in `folder`, a copy of a
+/// built template: only the `extra` package is built, so the shared
+/// library the session's cells already linked stays as it was.
+pub fn build_extra(
+    folder: &Path,
+    dependencies: &[(&str, String)],
+    extra: &[String],
+    sources: Option<&Path>,
+    before: &Libraries,
+) -> Result<Libraries> {
+    cargo_build(folder, dependencies, extra, sources, Some(before))
+}
+
+fn cargo_build(
+    folder: &Path,
+    dependencies: &[(&str, String)],
+    extra: &[String],
+    sources: Option<&Path>,
+    before: Option<&Libraries>,
+) -> Result<Libraries> {
     write_workspace(folder, dependencies, extra, sources)?;
     let mut command = Command::new("cargo");
+    command.args(["build", "--release", "--message-format=json-render-diagnostics", "--quiet"]);
+    if before.is_some() {
+        command.args(["-p", "ndlens-extra"]);
+    }
     command
-        .args(["build", "--release", "--message-format=json-render-diagnostics", "--quiet"])
         .arg("--manifest-path")
         .arg(folder.join("Cargo.toml"))
         .arg("--target-dir")
@@ -135,11 +163,18 @@ pub fn build(
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .env_remove("CARGO_TARGET_DIR")
         .env_remove("CARGO_BUILD_TARGET_DIR")
-        .stdout(Stdio::piped());
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     if sources.is_some() {
         command.arg("--offline");
     }
     let mut child = command.spawn().context("running cargo: is it on PATH?")?;
+    let mut stderr = child.stderr.take().expect("piped");
+    let said = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut stderr, &mut text);
+        text
+    });
     let mut externs = BTreeMap::new();
     let mut dependencies_dir = None;
     for line in std::io::BufReader::new(child.stdout.take().expect("piped")).lines() {
@@ -165,13 +200,23 @@ pub fn build(
         }
     }
     let status = child.wait()?;
+    let said = said.join().unwrap_or_default();
     if !status.success() {
-        bail!("building the session libraries failed (cargo {status}); its messages are above");
+        let errors: Vec<&str> = said.lines().filter(|l| !l.trim().is_empty()).collect();
+        bail!("cargo could not build them:\n{}", errors.join("\n"));
+    }
+    let dependencies = dependencies_dir.unwrap_or_else(|| folder.join("target/release/deps"));
+    if let Some(before) = before {
+        // The shared library was not rebuilt: its copy here stands for it.
+        let session = before.externs.get(SESSION_CRATE).and_then(|f| f.file_name()).map(|f| dependencies.join(f));
+        if let Some(session) = session {
+            externs.insert(SESSION_CRATE.to_string(), session);
+        }
     }
     let libraries = Libraries {
         rustc: rustc_version()?,
         target_libdir: target_libdir()?,
-        dependencies: dependencies_dir.unwrap_or_else(|| folder.join("target/release/deps")),
+        dependencies,
         externs,
         added: extra.to_vec(),
     };

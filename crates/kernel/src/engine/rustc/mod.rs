@@ -68,6 +68,8 @@ pub struct RustcEngine {
     named: HashMap<String, Result<String, Unnameable>>,
     /// rust-analyzer, for completion and documentation, started on demand.
     analyzer: analyzer::Analyzer,
+    kernel_dir: PathBuf,
+    work_dir: PathBuf,
     cells_dir: PathBuf,
     cells: u64,
     compilations: usize,
@@ -86,16 +88,7 @@ impl RustcEngine {
         let process = SessionProcess::start(environment, router.clone(), control.clone())?;
         let cache = super::slots::cache_root().ok().map(|root| root.join("type-paths.json"));
         let prober = Prober { libraries: libraries.clone(), scratch: config.work_dir.join("paths"), cache };
-        let dependencies: Vec<String> = libraries::session_dependencies(&config.kernel_dir)
-            .iter()
-            .map(|(name, spec)| format!("{name} = {spec}"))
-            .chain(libraries.added.iter().cloned())
-            .collect();
-        let analyzer = analyzer::Analyzer::new(
-            config.work_dir.join("analysis"),
-            &dependencies,
-            libraries::cargo_config(Prebuilt::beside(&config.kernel_dir).vendored().as_deref()),
-        );
+        let analyzer = analyzer_for(&config.kernel_dir, &config.work_dir, &libraries);
         Ok(RustcEngine {
             compiler: Compiler { libraries, optimization: 2, checks: Checks::Off },
             process,
@@ -106,6 +99,8 @@ impl RustcEngine {
             paths: PublicPaths::new(prober),
             named: HashMap::new(),
             analyzer,
+            kernel_dir: config.kernel_dir.clone(),
+            work_dir: config.work_dir.clone(),
             cells_dir,
             cells: 0,
             compilations: 0,
@@ -493,7 +488,38 @@ impl Engine for RustcEngine {
     }
 
     fn add_dependency(&mut self, name: &str, specification: &str) -> Result<(), String> {
-        Err(format!("adding `{name} = {specification}` is not possible in this session yet"))
+        let prebuilt = Prebuilt::beside(&self.kernel_dir);
+        let own = self.work_dir.join("libraries");
+        let template = prebuilt.libraries();
+        // The session's own copy of the libraries, made once; a session
+        // that built its libraries itself has them there already.
+        if prebuilt.check(&template).is_ok() {
+            prebuilt.seed(&template, &own).map_err(|e| e.to_string())?;
+        }
+        let line = format!("{name} = {specification}");
+        let mut extra = self.compiler.libraries.added.clone();
+        extra.retain(|l| l.split('=').next().map(str::trim) != Some(name));
+        extra.push(line);
+        let sources = prebuilt.vendored();
+        let libraries = libraries::build_extra(
+            &own,
+            &libraries::session_dependencies(&self.kernel_dir),
+            &extra,
+            sources.as_deref(),
+            &self.compiler.libraries,
+        )
+        .map_err(|e| match &sources {
+            Some(sources) => format!(
+                "{e:#}\nThis kernel's sessions build crates offline, from those vendored when it was installed \
+                 (in {}), and crates of your own given by path.",
+                sources.display()
+            ),
+            None => format!("{e:#}"),
+        })?;
+        self.analyzer = analyzer_for(&self.kernel_dir, &self.work_dir, &libraries);
+        self.paths.use_libraries(libraries.clone());
+        self.compiler.libraries = libraries;
+        Ok(())
     }
 
     fn dependencies(&self) -> Vec<String> {
@@ -517,6 +543,17 @@ impl Engine for RustcEngine {
     fn last_compile_dir(&self) -> Option<PathBuf> {
         Some(self.cells_dir.clone())
     }
+}
+
+/// An analyser of the session's code against `libraries`.
+fn analyzer_for(kernel_dir: &std::path::Path, work_dir: &std::path::Path, libraries: &Libraries) -> analyzer::Analyzer {
+    let dependencies: Vec<String> = libraries::session_dependencies(kernel_dir)
+        .iter()
+        .map(|(name, spec)| format!("{name} = {spec}"))
+        .chain(libraries.added.iter().cloned())
+        .collect();
+    let config = libraries::cargo_config(Prebuilt::beside(kernel_dir).vendored().as_deref());
+    analyzer::Analyzer::new(work_dir.join("analysis"), &dependencies, config)
 }
 
 /// The libraries this session's cells link: the prebuilt ones, or, when

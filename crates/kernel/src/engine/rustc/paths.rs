@@ -47,6 +47,13 @@ impl PublicPaths {
         PublicPaths { known, prober: Some(prober) }
     }
 
+    /// Checks new paths against `libraries` from now on (after a `:dep`).
+    pub fn use_libraries(&mut self, libraries: Libraries) {
+        if let Some(prober) = &mut self.prober {
+            prober.libraries = libraries;
+        }
+    }
+
     /// The public path of `defined`, among those resolved so far.
     pub fn resolve(&mut self, defined: &str) -> Option<String> {
         if !self.known.contains_key(defined) {
