@@ -7,8 +7,9 @@
 # The Rust toolchain comes from rustup (RUST=rustup, the default), or, where
 # static.rust-lang.org is out of reach, from a toolchain folder put in the
 # build context at image/toolchain (RUST=context; scripts/image does this).
-# Debian's own rustc will not do: evcxr links cells against the standard
-# library as a shared library, which Debian does not ship.
+# Debian's own rustc will not do: cells link the standard library as a
+# shared library, which Debian does not ship. rust-analyzer (completion and
+# documentation) and the standard library's sources come with it.
 ARG BASE=docker.io/library/debian:bookworm-slim
 ARG RUST=rustup
 ARG RUST_VERSION=1.95.0
@@ -18,7 +19,7 @@ ARG RUST_VERSION
 ENV DEBIAN_FRONTEND=noninteractive RUSTUP_HOME=/tmp/rustup CARGO_HOME=/tmp/cargo
 RUN apt-get update && apt-get install -y --no-install-recommends curl ca-certificates gcc libc6-dev \
  && curl --proto '=https' -sSf https://sh.rustup.rs | sh -s -- -y --no-modify-path --profile minimal \
-        --component rust-src --default-toolchain "${RUST_VERSION}" \
+        --component rust-src --component rust-analyzer --default-toolchain "${RUST_VERSION}" \
  && mv "/tmp/rustup/toolchains/${RUST_VERSION}-x86_64-unknown-linux-gnu" /opt/rust
 
 FROM scratch AS rust-context
@@ -43,9 +44,10 @@ RUN python3 -m venv /opt/ndlens \
 COPY --from=rust /opt/rust /opt/rust
 
 # The kernel, installed into the environment every user's Jupyter runs in,
-# with the session libraries built once next to it (readable by all; each
-# user's sessions copy them into their own ~/.cache/ndlens). Cargo's
-# download cache goes with the build: sessions read the vendored sources.
+# with the session libraries built once next to it (readable by all; every
+# user's cells link them where they lie, and each session keeps its cells in
+# ~/.cache/ndlens). Cargo's download cache goes with the build: sessions
+# read the vendored sources.
 COPY Cargo.toml Cargo.lock /opt/ndlens-src/
 COPY crates /opt/ndlens-src/crates
 COPY kernel-spec /opt/ndlens-src/kernel-spec

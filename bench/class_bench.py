@@ -79,7 +79,7 @@ def class_start(count, scratch):
         {
             path.name
             for cache in caches
-            for path in cache.glob("sessions/*/crate/target/**/deps/*.rlib")
+            for path in cache.glob("**/*.rlib")
             if path.stat().st_mtime > run_started and not path.name.startswith("libctx")
         }
     )

@@ -241,9 +241,11 @@ async def sample_peak(peak, stop):
 
 
 def compiled_dependencies(homes, since):
+    """The libraries (not the cells) compiled in the students' caches since
+    `since`: any rlib there means a session compiled a dependency itself."""
     return sorted({
         path.name
-        for path in homes.glob("*/.cache/ndlens/sessions/*/crate/target/**/deps/*.rlib")
+        for path in homes.glob("*/.cache/ndlens/**/*.rlib")
         if path.stat().st_mtime > since and not path.name.startswith("libctx")
     })
 

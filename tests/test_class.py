@@ -1,7 +1,11 @@
-"""A class of sessions: every new session's build slot is seeded from the
-libraries `ndlens install` prebuilt, so that no student's session compiles
-ndarray, plotters or the lens; and when the prebuilt libraries cannot be
-used, the first cell says why."""
+"""A class of sessions: no student's session compiles ndarray, plotters or
+the lens, however many start together; when the prebuilt libraries cannot
+be used, the first cell says why; a full disk is named in the cell and
+loses nothing.
+
+The rustc engine links the libraries `ndlens install` prebuilt where they
+lie; the evcxr engine seeds each session's build slot with a copy of its
+own prebuilt crate, which the tests marked `evcxr` check."""
 
 import os
 import shutil
@@ -10,19 +14,21 @@ import time
 
 import pytest
 
-from conftest import BINARY, TEST_PREFIX, Session
+from conftest import BINARY, ENGINES, TEST_PREFIX, TESTED_ENGINES, Session
 
 KERNEL_DIR = TEST_PREFIX / "share/jupyter/kernels/ndlens"
+EVCXR_KERNEL_DIR = TEST_PREFIX / "share/jupyter/kernels/ndlens-evcxr"
 FIRST_CELL = "let a = Array2::<f64>::zeros((100, 100)); a.sum()"
+evcxr_only = pytest.mark.skipif("evcxr" not in TESTED_ENGINES, reason="the evcxr engine is not under test")
 
 
 def compiled_since(cache, moment):
-    """The dependencies (not the cells' own crate) compiled into the slots
-    under `cache` since `moment`."""
+    """The libraries (not the cells) compiled under `cache` since `moment`."""
     return sorted(
         path.name
-        for path in cache.glob("sessions/*/crate/target/**/deps/*.rlib")
-        if path.stat().st_mtime > moment and not path.name.startswith("libctx")
+        for pattern in ("**/*.rlib", "**/*.rmeta")
+        for path in cache.glob(pattern)
+        if path.stat().st_mtime > moment and not path.name.startswith(("libctx", "libndlens_paths"))
     )
 
 
@@ -30,7 +36,8 @@ def stderr_of(messages):
     return "".join(m["content"]["text"] for m in messages if m["msg_type"] == "stream" and m["content"]["name"] == "stderr")
 
 
-def test_new_students_sessions_started_together_compile_no_dependency(tmp_path, monkeypatch):
+@pytest.mark.parametrize("kernel_name", [ENGINES[e] for e in TESTED_ENGINES])
+def test_new_students_sessions_started_together_compile_no_dependency(tmp_path, monkeypatch, kernel_name):
     # Two students who never ran the kernel, each with their own cache and
     # their own cargo home, as on a hub.
     started = time.time()
@@ -38,29 +45,43 @@ def test_new_students_sessions_started_together_compile_no_dependency(tmp_path, 
     for student in ("ada", "grace"):
         monkeypatch.setenv("NDLENS_CACHE_DIR", str(tmp_path / student / "cache"))
         monkeypatch.setenv("CARGO_HOME", str(tmp_path / student / "cargo"))
-        sessions.append(Session())
+        sessions.append(Session(kernel_name=kernel_name))
     try:
         for session in sessions:
             assert session.result(FIRST_CELL)["text/plain"] == "0.0"
         for student in ("ada", "grace"):
-            cache = tmp_path / student / "cache"
-            assert (cache / "sessions/0/crate/.ndlens-prebuilt").exists()
-            assert compiled_since(cache, started) == []
+            assert compiled_since(tmp_path / student, started) == []
     finally:
         for session in sessions:
             session.close()
 
 
-def test_a_slot_is_seeded_once_and_reused_by_the_next_session(tmp_path, monkeypatch):
+def test_a_rustc_session_keeps_only_its_cells(tmp_path, monkeypatch):
     monkeypatch.setenv("NDLENS_CACHE_DIR", str(tmp_path))
-    first = Session()
+    session = Session()
+    try:
+        for n in range(5):
+            session.ok(f"let v{n} = Array1::<f64>::zeros({n + 1});")
+    finally:
+        session.close()
+    # The cells' libraries are deleted once loaded; a source or two remains.
+    files = [p for p in (tmp_path / "sessions/0").rglob("*") if p.is_file()]
+    assert not [p for p in files if p.suffix == ".so"], files
+    assert sum(p.stat().st_size for p in files) < 1 << 20, files
+
+
+@evcxr_only
+def test_an_evcxr_slot_is_seeded_once_and_reused_by_the_next_session(tmp_path, monkeypatch):
+    monkeypatch.setenv("NDLENS_CACHE_DIR", str(tmp_path))
+    first = Session(kernel_name=ENGINES["evcxr"])
     try:
         first.ok("let kept = 1;")
+        assert (tmp_path / "sessions/0/crate/.ndlens-prebuilt").exists()
     finally:
         first.close()
     marker = tmp_path / "sessions/0/crate/target/left-by-the-first-session"
     marker.write_text("")
-    second = Session()
+    second = Session(kernel_name=ENGINES["evcxr"])
     try:
         assert second.result("1 + 1")["text/plain"] == "2"
     finally:
@@ -68,21 +89,26 @@ def test_a_slot_is_seeded_once_and_reused_by_the_next_session(tmp_path, monkeypa
     assert marker.exists(), "a current slot is not copied over again"
 
 
-def install_copy(prefix):
+def install_copy(prefix, *engine):
     """The kernel installed into `prefix` without prebuilt libraries."""
-    subprocess.run([str(BINARY), "install", "--prefix", str(prefix), "--no-warm"], check=True, capture_output=True)
-    return prefix / "share/jupyter/kernels/ndlens"
+    binary = BINARY if not engine else BINARY.parent.parent / "evcxr" / "release" / "ndlens"
+    subprocess.run([str(binary), "install", "--prefix", str(prefix), "--no-warm", *engine], check=True, capture_output=True)
 
 
-def test_unreadable_prebuilt_libraries_are_named_and_the_session_builds_its_own(tmp_path, monkeypatch):
-    kernel_dir = install_copy(tmp_path / "prefix")
+@pytest.mark.parametrize("engine", TESTED_ENGINES)
+def test_unreadable_prebuilt_libraries_are_named_and_the_session_builds_its_own(tmp_path, monkeypatch, engine):
+    prefix = tmp_path / "prefix"
+    install_copy(prefix, *(["--engine", "evcxr"] if engine == "evcxr" else []))
+    kernel_dir = prefix / "share/jupyter/kernels" / ENGINES[engine]
+    installed = KERNEL_DIR if engine == "rustc" else EVCXR_KERNEL_DIR
+    template = "libraries" if engine == "rustc" else "crate"
     # A template whose sources cannot be read (root reads any file, so the
     # folder is not a folder).
-    shutil.copytree(KERNEL_DIR / "prebuilt/crate", kernel_dir / "prebuilt/crate", symlinks=True)
+    shutil.copytree(installed / "prebuilt" / template, kernel_dir / "prebuilt" / template, symlinks=True)
     (kernel_dir / "prebuilt/vendor").write_text("not a folder")
-    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "prefix/share/jupyter"))
+    monkeypatch.setenv("JUPYTER_PATH", str(prefix / "share/jupyter"))
     monkeypatch.setenv("NDLENS_CACHE_DIR", str(tmp_path / "cache"))
-    session = Session()
+    session = Session(kernel_name=ENGINES[engine])
     try:
         reply, messages = session.run(FIRST_CELL)
         assert reply["content"]["status"] == "ok"
@@ -98,9 +124,9 @@ def test_unreadable_prebuilt_libraries_are_named_and_the_session_builds_its_own(
 
 
 @pytest.fixture
-def full_disk(tmp_path):
-    """A file system of 16 MiB, too small for a session's libraries."""
-    mount_point = tmp_path / "full"
+def small_disk(tmp_path):
+    """A file system of 16 MiB of the test's own."""
+    mount_point = tmp_path / "small"
     mount_point.mkdir()
     mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16M", "tmpfs", str(mount_point)], capture_output=True)
     if mounted.returncode != 0:
@@ -109,9 +135,33 @@ def full_disk(tmp_path):
     subprocess.run(["umount", "-l", str(mount_point)], check=False)
 
 
-def test_a_full_disk_is_named_in_the_cell_and_the_kernel_stays_up(full_disk, monkeypatch):
-    monkeypatch.setenv("NDLENS_CACHE_DIR", str(full_disk))
+def fill(folder):
+    """Fills the file system of `folder`; returns the file that does."""
+    filler = folder / "filler"
+    subprocess.run(["dd", "if=/dev/zero", f"of={filler}", "bs=1M", "count=64"], capture_output=True)
+    return filler
+
+
+def test_a_full_disk_is_named_in_the_cell_and_nothing_is_lost(small_disk, monkeypatch):
+    monkeypatch.setenv("NDLENS_CACHE_DIR", str(small_disk))
     session = Session()
+    try:
+        session.ok("let before_the_disk_filled = Array1::<f64>::ones(3);")
+        filler = fill(small_disk)
+        reply, _ = session.run("before_the_disk_filled.sum()")
+        assert reply["content"]["status"] == "error"
+        assert "No space left on device" in reply["content"]["evalue"], reply["content"]["evalue"]
+        # With room again, the variable is still there.
+        filler.unlink()
+        assert session.text("before_the_disk_filled.sum()") == "3.0"
+    finally:
+        session.close()
+
+
+@evcxr_only
+def test_a_full_disk_is_named_when_evcxr_seeds_its_slot(small_disk, monkeypatch):
+    monkeypatch.setenv("NDLENS_CACHE_DIR", str(small_disk))
+    session = Session(kernel_name=ENGINES["evcxr"])
     try:
         reply, messages = session.run(FIRST_CELL)
         assert reply["content"]["status"] == "error"
@@ -133,8 +183,7 @@ def test_a_killed_kernels_slot_is_taken_by_the_next_session(tmp_path, monkeypatc
     killed.manager.shutdown_kernel(now=True)
     killed.client.stop_channels()
     time.sleep(1)
-    # The lock died with the process: the next kernel takes slot 0, already
-    # seeded, rather than seeding a new one.
+    # The lock died with the process: the next kernel takes slot 0.
     session = Session()
     try:
         assert session.result(FIRST_CELL)["text/plain"] == "0.0"

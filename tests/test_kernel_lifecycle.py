@@ -1,7 +1,9 @@
 """What a kernel must survive: wrongly signed messages, interrupts,
 restarts, shutdown, and a failed allocation."""
 
+import os
 import queue
+import signal
 import time
 
 import pytest
@@ -84,6 +86,33 @@ def test_an_interrupt_while_idle_loses_nothing(fresh_kernel):
     fresh_kernel.manager.interrupt_kernel()
     time.sleep(1)
     assert fresh_kernel.text("kept_when_idle") == "4"
+
+
+def session_processes(kernel_pid):
+    """The processes under the kernel that run its session's cells."""
+    found, stack = [], [kernel_pid]
+    while stack:
+        pid = stack.pop()
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                children = [int(c) for c in f.read().split()]
+            stack.extend(children)
+            for child in children:
+                with open(f"/proc/{child}/cmdline", "rb") as f:
+                    if b"\0session" in f.read():
+                        found.append(child)
+    return found
+
+
+def test_a_session_process_killed_from_outside_is_replaced_and_the_loss_named(fresh_kernel):
+    fresh_kernel.ok("let before_kill = Array1::<f64>::ones(2);")
+    (process,) = session_processes(fresh_kernel.manager.provisioner.process.pid)
+    os.kill(process, signal.SIGKILL)
+    error = fresh_kernel.error("before_kill.sum()")
+    assert error["ename"] == "ProcessLost"
+    assert "SIGKILL" in error["evalue"] and "all variables were lost: before_kill" in error["evalue"], error["evalue"]
+    assert fresh_kernel.text("let after = 2; after * 21") == "42"
+    assert fresh_kernel.text("after") == "2"
 
 
 def test_a_failed_allocation_is_reported_and_the_kernel_stays_up(fresh_kernel):

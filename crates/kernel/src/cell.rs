@@ -128,21 +128,33 @@ pub fn complete_rust(session: &mut Session, code: &str, cursor: usize) -> (Vec<S
     session.complete(code, cursor)
 }
 
-/// What to show for the word under `cursor` (bytes): an array's layout,
-/// or the engine's documentation.
+/// What to show for the word under `cursor` (bytes): a session variable's
+/// type, and an array's layout; otherwise the engine's documentation.
 pub fn inspect(session: &mut Session, code: &str, cursor: usize) -> Option<MimeBundle> {
     if too_deep(code).is_some() {
         return None;
     }
     let word = word_at(code, cursor);
-    if session.variables().iter().any(|v| v.is_array() && v.name() == word) {
-        let evaluation = session.eval_generated(&format!("ndlens::layout(&({word}))"));
-        if evaluation.failure.is_none() && !evaluation.outputs.is_empty() {
-            return Some(evaluation.outputs);
+    let variable = session.variables().into_iter().find(|v| v.name() == word);
+    let documentation = match &variable {
+        Some(v) if v.is_array() => {
+            let evaluation = session.eval_generated(&format!("ndlens::layout(&({word}))"));
+            (evaluation.failure.is_none() && !evaluation.outputs.is_empty()).then_some(evaluation.outputs)
         }
-    }
-    let doc = session.hover(code, cursor)?;
-    Some(BTreeMap::from([("text/plain".to_string(), doc.text), ("text/html".to_string(), doc.html)]))
+        _ => session
+            .hover(code, cursor)
+            .map(|doc| BTreeMap::from([("text/plain".to_string(), doc.text), ("text/html".to_string(), doc.html)])),
+    };
+    let Some(variable) = variable else { return documentation };
+    let heading = format!("{word}: {}", variable.display_type());
+    let mut bundle = documentation.unwrap_or_default();
+    let text = bundle.remove("text/plain").map_or(heading.clone(), |t| format!("{heading}\n{t}"));
+    let html = bundle.remove("text/html").unwrap_or_default();
+    let escaped = html_escape::encode_text(&heading).into_owned();
+    Some(BTreeMap::from([
+        ("text/plain".to_string(), text),
+        ("text/html".to_string(), format!("<p><code>{escaped}</code></p>{html}")),
+    ]))
 }
 
 /// The identifier around `cursor` (bytes) in `code`.

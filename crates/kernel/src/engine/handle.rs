@@ -54,7 +54,8 @@ impl EngineHandle {
             .spawn(move || {
                 let started = Instant::now();
                 let kind = config.kind;
-                let mut session = super::start(&config, router).and_then(|engine| {
+                let told = notices.clone();
+                let mut session = super::start(&config, router).map_err(|e| e.after(&told)).and_then(|engine| {
                     *lock(&interrupter) = Some(engine.interrupter());
                     Session::start(engine, config, notices, interrupted)
                 });

@@ -139,6 +139,12 @@ pub trait Engine: Send {
         None
     }
 
+    /// What the user should hear with the next cell about how the engine
+    /// started (why it builds its libraries itself, say).
+    fn take_notices(&mut self) -> Vec<String> {
+        Vec::new()
+    }
+
     /// Where the last cell was compiled, for `:last_compile_dir`.
     fn last_compile_dir(&self) -> Option<PathBuf> {
         None
@@ -249,6 +255,20 @@ impl fmt::Display for StartError {
 }
 
 impl std::error::Error for StartError {}
+
+impl StartError {
+    /// The error after what went wrong before it (a slot that could not be
+    /// seeded), which is often why.
+    pub fn after(self, notices: &[String]) -> StartError {
+        let before: String = notices.iter().map(|n| format!("{n}\n")).collect();
+        match self {
+            StartError::Engine(message) => StartError::Engine(before + &message),
+            StartError::Prelude { kernel_dir, message } => {
+                StartError::Prelude { kernel_dir, message: before + &message }
+            }
+        }
+    }
+}
 
 /// Sets up where the session of the kernel installed in `kernel_dir`
 /// builds, before any thread starts (evcxr's set-up changes this process's

@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
+#[cfg(feature = "evcxr")]
 use crossbeam_channel::{select, Receiver};
 
 use crate::sync::lock;
@@ -45,6 +46,7 @@ impl Router {
 
     /// Forwards evcxr's output lines until either channel closes, which
     /// evcxr does only when its context is dropped.
+    #[cfg(feature = "evcxr")]
     pub fn forward(self, stdout: Receiver<String>, stderr: Receiver<String>) {
         std::thread::Builder::new()
             .name("ndlens-output".into())

@@ -88,6 +88,7 @@ impl Prebuilt {
     }
 
     /// The template of the evcxr engine: the crate folder evcxr builds in.
+    #[cfg(feature = "evcxr")]
     pub fn evcxr_crate(&self) -> PathBuf {
         self.dir.join("crate")
     }
@@ -278,13 +279,13 @@ mod tests {
 
     fn template(root: &Path) -> Prebuilt {
         let prebuilt = Prebuilt::beside(root);
-        let deps = prebuilt.evcxr_crate().join("target/deps");
+        let deps = prebuilt.libraries().join("target/deps");
         std::fs::create_dir_all(&deps).unwrap();
         std::fs::create_dir_all(prebuilt.sources()).unwrap();
         std::fs::write(deps.join("libndarray.rlib"), b"compiled").unwrap();
         let old = filetime::FileTime::from_unix_time(1_600_000_000, 0);
         filetime::set_file_mtime(deps.join("libndarray.rlib"), old).unwrap();
-        std::fs::write(prebuilt.evcxr_crate().join(STAMP), "build 1").unwrap();
+        std::fs::write(prebuilt.libraries().join(STAMP), "build 1").unwrap();
         prebuilt
     }
 
@@ -293,7 +294,7 @@ mod tests {
         let root = scratch("seed");
         let prebuilt = template(&root);
         let slot = root.join("slot/crate");
-        let template = prebuilt.evcxr_crate();
+        let template = prebuilt.libraries();
         let copied = prebuilt.seed(&template, &slot).unwrap();
         let expected = b"compiled".len() as u64;
         assert!(matches!(copied, Seeded::Copied { bytes, .. } if bytes == expected), "{copied:?}");

@@ -92,9 +92,9 @@ impl Session {
         let prelude = format!("{PRELUDE_USES}\n{}", process_setup(false));
         let run = session.engine.run(&prelude);
         if let Some(failure) = run.failure {
-            let mut message: String = session.notices.iter().map(|n| format!("{n}\n")).collect();
-            message.push_str(&format!("{failure:?}"));
-            return Err(StartError::Prelude { kernel_dir: session.config.kernel_dir.clone(), message });
+            let error =
+                StartError::Prelude { kernel_dir: session.config.kernel_dir.clone(), message: format!("{failure:?}") };
+            return Err(error.after(&session.notices));
         }
         Ok(session)
     }
@@ -125,7 +125,9 @@ impl Session {
 
     /// What the user has yet to hear about how the session started.
     pub fn take_notices(&mut self) -> Vec<String> {
-        std::mem::take(&mut self.notices)
+        let mut notices = std::mem::take(&mut self.notices);
+        notices.extend(self.engine.take_notices());
+        notices
     }
 
     /// The session's variables, sorted by name, then the remembered views,

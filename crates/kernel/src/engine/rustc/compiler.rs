@@ -51,7 +51,6 @@ pub struct Diagnostic {
     pub spans: Vec<Span>,
     #[serde(default)]
     pub children: Vec<Diagnostic>,
-    pub rendered: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -63,10 +62,8 @@ pub struct DiagnosticCode {
 pub struct Span {
     pub file_name: String,
     pub byte_start: usize,
-    pub byte_end: usize,
     pub is_primary: bool,
     pub label: Option<String>,
-    pub suggested_replacement: Option<String>,
 }
 
 impl Diagnostic {

@@ -185,10 +185,11 @@ fn cargo_build(
             continue;
         }
         let name = artifact.target.name.replace('-', "_");
-        let wanted = if name == SESSION_CRATE { ".so" } else { ".rlib" };
-        if let Some(file) =
-            artifact.filenames.iter().find(|f| f.extension().is_some_and(|e| wanted.ends_with(&*e.to_string_lossy())))
-        {
+        if name == EXTRA_CRATE {
+            continue;
+        }
+        let wanted = if name == SESSION_CRATE { "so" } else { "rlib" };
+        if let Some(file) = artifact.filenames.iter().find(|f| f.extension().is_some_and(|e| e == wanted)) {
             let in_deps = file.parent().map(|p| p.ends_with("deps")).unwrap_or(false);
             let file = if in_deps {
                 file.clone()

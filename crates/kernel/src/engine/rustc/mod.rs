@@ -70,6 +70,8 @@ pub struct RustcEngine {
     analyzer: analyzer::Analyzer,
     kernel_dir: PathBuf,
     work_dir: PathBuf,
+    /// What the user should hear with the first cell.
+    notices: Vec<String>,
     cells_dir: PathBuf,
     cells: u64,
     compilations: usize,
@@ -77,7 +79,8 @@ pub struct RustcEngine {
 
 impl RustcEngine {
     pub fn start(config: &EngineConfig, router: Router) -> Result<RustcEngine> {
-        let libraries = session_libraries(config)?;
+        let mut notices = Vec::new();
+        let libraries = session_libraries(config, &mut notices)?;
         let cells_dir = config.work_dir.join("cells");
         std::fs::create_dir_all(&cells_dir).with_context(|| format!("creating {}", cells_dir.display()))?;
         let environment = Environment {
@@ -101,6 +104,7 @@ impl RustcEngine {
             analyzer,
             kernel_dir: config.kernel_dir.clone(),
             work_dir: config.work_dir.clone(),
+            notices,
             cells_dir,
             cells: 0,
             compilations: 0,
@@ -543,6 +547,10 @@ impl Engine for RustcEngine {
     fn last_compile_dir(&self) -> Option<PathBuf> {
         Some(self.cells_dir.clone())
     }
+
+    fn take_notices(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.notices)
+    }
 }
 
 /// An analyser of the session's code against `libraries`.
@@ -557,19 +565,33 @@ fn analyzer_for(kernel_dir: &std::path::Path, work_dir: &std::path::Path, librar
 }
 
 /// The libraries this session's cells link: the prebuilt ones, or, when
-/// the kernel was installed without them (`--no-warm`), built once in the
-/// session's own folder.
-fn session_libraries(config: &EngineConfig) -> Result<Libraries> {
+/// the kernel was installed without them (`--no-warm`) or they cannot be
+/// read, built once in the session's own folder (the user is told why in
+/// `notices`, unless they chose it).
+fn session_libraries(config: &EngineConfig, notices: &mut Vec<String>) -> Result<Libraries> {
+    use super::prebuilt::SeedError;
     let prebuilt = Prebuilt::beside(&config.kernel_dir);
     let template = prebuilt.libraries();
-    if prebuilt.check(&template).is_ok() {
-        return Libraries::load(&template);
+    let why = match prebuilt.check(&template) {
+        Ok(()) => match Libraries::load(&template) {
+            Ok(libraries) => return Ok(libraries),
+            Err(e) => format!("{e:#}"),
+        },
+        Err(missing @ SeedError::Missing(_)) => {
+            eprintln!("ndlens: {missing}; this session builds ndarray and ndlens itself");
+            String::new()
+        }
+        Err(failure) => failure.to_string(),
+    };
+    if !why.is_empty() {
+        let notice = format!("{why}: this session builds ndarray and ndlens itself, which takes a minute or two.");
+        eprintln!("ndlens: {notice}");
+        notices.push(notice);
     }
     let own = config.work_dir.join("libraries");
     if let Ok(libraries) = Libraries::load(&own) {
         return Ok(libraries);
     }
-    eprintln!("ndlens: no prebuilt session libraries in {}; building them for this session", template.display());
     libraries::build(&own, &libraries::session_dependencies(&config.kernel_dir), &[], None)
 }
 

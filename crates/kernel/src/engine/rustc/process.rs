@@ -27,17 +27,23 @@ use crate::sync::lock;
 
 /// What the readers of the process's streams and socket pass on.
 enum Message {
-    Block { mime: String, content: String },
-    End { stream: Stream, run: u64 },
+    Block {
+        mime: String,
+        content: String,
+    },
+    End {
+        stream: Stream,
+        run: u64,
+    },
     Reply(Reply),
-    Closed(Stream),
+    /// A stream or the socket ended: the process is gone.
+    Closed,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Stream {
     Stdout,
     Stderr,
-    Socket,
 }
 
 /// The environment the session process starts with.
@@ -122,7 +128,7 @@ impl SessionProcess {
         // Blocks a thread of the last cell printed after its run ended
         // belong to no cell now.
         while let Ok(message) = self.messages.try_recv() {
-            if let Message::Closed(_) = message {
+            if let Message::Closed = message {
                 return Err(self.lost());
             }
         }
@@ -144,7 +150,7 @@ impl SessionProcess {
         loop {
             match self.messages.recv() {
                 Ok(Message::Reply(Reply::Dropped)) => return Ok(()),
-                Ok(Message::Closed(_)) | Err(_) => return Err(self.lost()),
+                Ok(Message::Closed) | Err(_) => return Err(self.lost()),
                 Ok(_) => {}
             }
         }
@@ -171,7 +177,7 @@ impl SessionProcess {
                 Ok(Message::End { stream: Stream::Stderr, run: ended }) if ended == run => stderr_done = true,
                 Ok(Message::End { .. }) => {}
                 Ok(Message::Reply(r)) => reply = Some(r),
-                Ok(Message::Closed(_)) | Err(_) => return Err(self.lost()),
+                Ok(Message::Closed) | Err(_) => return Err(self.lost()),
             }
         }
         match reply {
@@ -191,7 +197,7 @@ impl SessionProcess {
         let mut closed = 0;
         while closed < 3 {
             match self.messages.recv_deadline(deadline) {
-                Ok(Message::Closed(_)) => closed += 1,
+                Ok(Message::Closed) => closed += 1,
                 Ok(_) => {}
                 Err(_) => break,
             }
@@ -238,7 +244,7 @@ fn read_stream(mut reader: impl BufRead + Send + 'static, stream: Stream, router
     let show = move |text: String| {
         router.send(match stream {
             Stream::Stderr => Event::Stderr(text),
-            _ => Event::Stdout(text),
+            Stream::Stdout => Event::Stdout(text),
         })
     };
     std::thread::Builder::new()
@@ -280,7 +286,7 @@ fn read_stream(mut reader: impl BufRead + Send + 'static, stream: Stream, router
                     None => show(line),
                 }
             }
-            let _ = sender.send(Message::Closed(stream));
+            let _ = sender.send(Message::Closed);
         })
         .expect("spawning a reader thread");
 }
@@ -298,7 +304,7 @@ fn read_replies(socket: UnixStream, sender: Sender<Message>) {
                     Err(e) => eprintln!("ndlens: a reply the session process should not send: {e}: {line}"),
                 }
             }
-            let _ = sender.send(Message::Closed(Stream::Socket));
+            let _ = sender.send(Message::Closed);
         })
         .expect("spawning the reply reader");
 }
