@@ -42,7 +42,7 @@ def generated_cells(folder):
             outputs = []
             client.execute_interactive(":last_compile_dir", output_hook=outputs.append)
             (cells,) = [m["content"]["data"]["text/plain"] for m in outputs if m["msg_type"] == "execute_result"]
-            newest = max(pathlib.Path(cells).glob("cell*.rs"), key=lambda p: int(re.sub(r"\D", "", p.stem)))
+            newest = max(pathlib.Path(cells).glob("cell*.rs"), key=lambda p: p.stat().st_mtime_ns)
             sources[name] = folder / f"{name}.rs"
             shutil.copy(newest, sources[name])
     finally:

@@ -138,10 +138,11 @@ def rustc_floor(repeat):
     return median_compile("pub fn cell() -> i32 { 1 + 1 }\n", [], repeat)
 
 
-def array_floor(repeat):
+def array_floor(repeat, engine_linker=False):
     """The array cell's expression as a one-function cdylib against the
-    ndarray the installed ndlens kernel's cells link, with the same flags;
-    `None` when no prebuilt libraries are installed."""
+    ndarray the installed ndlens kernel's cells link, with the same flags
+    (and, with `engine_linker`, linked as the engine links cells); `None`
+    when no prebuilt libraries are installed."""
     spec = KernelSpecManager().get_kernel_spec("ndlens")
     manifest = pathlib.Path(spec.resource_dir) / "prebuilt" / "libraries" / "libraries.json"
     if not manifest.exists():
@@ -150,6 +151,12 @@ def array_floor(repeat):
     extra = ["-L", f"dependency={libraries['dependencies']}"]
     for name in ("ndarray", "ndlens_session"):
         extra += ["--extern", f"{name}={libraries['externs'][name]}"]
+    if engine_linker:
+        linker = libraries.get("linker")
+        if not linker:
+            return None
+        extra += ["-C", "linker-flavor=ld.lld", "-C", f"linker={linker['program']}"]
+        extra += [f"-Clink-arg=-L{folder}" for folder in linker["search"]]
     source = ("extern crate ndlens_session as _;\n"
               "#[no_mangle]\npub extern \"C\" fn cell(m: &ndarray::Array2<f64>) -> f64 { m.t().sum() }\n")
     return median_compile(source, extra, repeat)
@@ -246,6 +253,7 @@ def main():
     results = {k: measure(k, args.repeat, args.long) for k in kernels}
     floor = rustc_floor(args.repeat)
     floor_array = array_floor(args.repeat) if "ndlens" in installed else None
+    floor_array_linked = array_floor(args.repeat, engine_linker=True) if "ndlens" in installed else None
     rows = list(results[kernels[0]].keys())
     width = max(len(r) for r in rows)
     print(f"{'':<{width}}  " + "  ".join(f"{NAMES[k]:>22}" for k in kernels))
@@ -266,11 +274,16 @@ def main():
     if floor_array:
         print(f"array floor (`m.t().sum()` as a one-function cdylib against the installed ndarray, "
               f"same flags), median: {floor_array * 1000:.1f} ms")
+    if floor_array_linked:
+        print(f"array floor, linked as the engine links cells (rust-lld without cc), median: "
+              f"{floor_array_linked * 1000:.1f} ms")
     for k in (k for k in kernels if k.startswith("ndlens")):
         ours = results[k]
         ratios = [f"trivial x{ours['trivial cell (median)'] / floor:.2f} of the rustc floor"]
         if floor_array:
             ratios.append(f"array x{ours['array cell (median)'] / floor_array:.2f} of the array floor")
+        if floor_array_linked:
+            ratios.append(f"x{ours['array cell (median)'] / floor_array_linked:.2f} of it linked as cells are")
         print(f"{NAMES[k]}: " + ", ".join(ratios))
         if args.long:
             print(f"{NAMES[k]}, trivial cell with 200 variables / with 1: "

@@ -3,9 +3,11 @@
 //! and the session libraries' shared objects, so that each holds only its
 //! own code.
 //!
-//! Options measured for speed (`bench/kernel_bench.py` prints the floors
-//! they are compared with): rustc's own `rust-lld` is the linker (Debian's
-//! mold 1.10 was no faster for these small libraries), and `opt-level=2`
+//! Options measured for speed (`bench/compile_levers.py` prints each on its
+//! own, `bench/kernel_bench.py` the floors they are compared with): rustc's
+//! own `rust-lld` links, called directly rather than through the C
+//! compiler's driver where the install found that to work (5 to 10 ms less
+//! a cell; Debian's mold 1.10 and GNU ld were no faster), and `opt-level=2`
 //! builds a cell as fast as 1 while running the recipe's loops at NumPy's
 //! speed.
 
@@ -81,7 +83,21 @@ impl Compiler {
     /// Compiles `source` into the cell library `output`; the compiler's
     /// process is registered with `control` while it runs, so that an
     /// interrupt can stop it.
-    pub fn compile(&self, source: &Path, output: &Path, control: &Arc<Control>) -> Result<(), Failed> {
+    pub fn compile(&mut self, source: &Path, output: &Path, control: &Arc<Control>) -> Result<(), Failed> {
+        let compiled = self.compile_once(source, output, control);
+        // Linking directly was found to work at install; should the system
+        // have changed since, the C compiler's driver links from now on.
+        if let Err(Failed::Errors(errors)) = &compiled {
+            if self.libraries.linker.is_some() && errors.iter().any(|e| e.message.starts_with("linking with")) {
+                eprintln!("ndlens: rust-lld could not link a cell directly; linking through cc from now on");
+                self.libraries.linker = None;
+                return self.compile_once(source, output, control);
+            }
+        }
+        compiled
+    }
+
+    fn compile_once(&self, source: &Path, output: &Path, control: &Arc<Control>) -> Result<(), Failed> {
         let mut command = self.command(source, output);
         let child = command
             .stdout(Stdio::null())
@@ -125,6 +141,7 @@ impl Compiler {
             command.args(["-C", "overflow-checks=off", "-C", "debug-assertions=off"]);
         }
         self.libraries.add_to(&mut command);
+        self.libraries.link_with(&mut command);
         command.arg("-o").arg(output).arg(source);
         // A cargo build's flags are not a cell's.
         command.env_remove("RUSTFLAGS").env_remove("CARGO_ENCODED_RUSTFLAGS");

@@ -82,6 +82,8 @@ impl RustcEngine {
         let mut notices = Vec::new();
         let libraries = session_libraries(config, &mut notices)?;
         let cells_dir = config.work_dir.join("cells");
+        // What an earlier session of this slot left is of no use to this one.
+        let _ = std::fs::remove_dir_all(&cells_dir);
         std::fs::create_dir_all(&cells_dir).with_context(|| format!("creating {}", cells_dir.display()))?;
         let environment = Environment {
             library_path: libraries.library_path(),
