@@ -29,7 +29,27 @@ pub struct Analysis {
     pub bindings: Vec<Binding>,
     /// Every identifier the code mentions, format strings' included.
     pub names: BTreeSet<String>,
+    /// Whether something in the code could leave a pointer into the cell's
+    /// library behind once it has run: a thread, a hook, a leaked or
+    /// `'static` value, raw pointers. The cell's library is then kept.
+    pub lasting: bool,
 }
+
+/// What code needs to leave a pointer into its library behind.
+const LASTING: [&str; 12] = [
+    "spawn",
+    "set_hook",
+    "leak",
+    "forget",
+    "into_raw",
+    "static",
+    "thread_local",
+    "transmute",
+    "unsafe",
+    "extern",
+    "asm",
+    "global_asm",
+];
 
 impl Analysis {
     /// Reads `code`; `None` when it does not parse, which the compiler
@@ -63,7 +83,8 @@ impl Analysis {
         }
         items::attach_impls(&mut items);
         let names = syntax::lexes(code).map(|tokens| mentioned(tokens)).unwrap_or_default();
-        Some(Analysis { items, final_expression, bindings, names })
+        let lasting = LASTING.iter().any(|word| names.contains(*word)) || code.contains("'static");
+        Some(Analysis { items, final_expression, bindings, names, lasting })
     }
 }
 
@@ -168,6 +189,14 @@ mod tests {
         let found = names("println!(\"{total:>5} {{not}} {0}\", x.len());");
         assert!(found.contains(&"total".to_string()) && found.contains(&"x".to_string()));
         assert!(!found.contains(&"not".to_string()));
+    }
+
+    #[test]
+    fn code_that_could_leave_pointers_behind_is_lasting() {
+        assert!(!Analysis::of("1 + 1").unwrap().lasting);
+        assert!(Analysis::of("std::thread::spawn(|| {});").unwrap().lasting);
+        assert!(Analysis::of("let s: &'static str = \"x\";").unwrap().lasting);
+        assert!(Analysis::of("Box::leak(Box::new(1));").unwrap().lasting);
     }
 
     #[test]

@@ -5,8 +5,12 @@
 //! The cells see the variables through [`ndlens_runtime::host::Host`], a C
 //! ABI: this binary may be built by another compiler than the cells, and
 //! it holds each value as an opaque pointer with the function, from the
-//! cell that made it, that drops it. Libraries are never unloaded: a value,
-//! a vtable, a `&'static str` may point into any cell that ran.
+//! cell that made it, that drops it. A library is kept loaded as long as
+//! the process lives: a value, a vtable, a `&'static str` may point into
+//! it. Only a cell that took and stored no variable, started no thread and
+//! whose code the kernel found could leave nothing behind is unloaded after
+//! its run, so that a session of a thousand `%timeit`s does not keep a
+//! thousand libraries (about 12 KiB of memory each).
 
 use std::collections::HashMap;
 use std::ffi::c_void;
@@ -47,8 +51,18 @@ struct Variables {
     failure: Option<String>,
 }
 
+/// The shared library of the session's crates, which every cell links.
+const SESSION_LIBRARY: &str = "libndlens_session.so";
+
 /// Serves the kernel until it closes the socket.
 pub fn serve() -> Result<()> {
+    // Held for the life of the process: were the last cell that links it
+    // unloaded, it would go with the cell, and the standard library with
+    // it (the panic hook, the interrupt flag, stdout's buffer).
+    // SAFETY: the session's own library, found where the engine said.
+    let session =
+        unsafe { libloading::os::unix::Library::open(Some(SESSION_LIBRARY), libc::RTLD_NOW | libc::RTLD_LOCAL) };
+    std::mem::forget(session.with_context(|| format!("loading {SESSION_LIBRARY}"))?);
     // SAFETY: the engine passes the socket as this descriptor, and nothing
     // else in this process owns it.
     let socket = unsafe { UnixStream::from_raw_fd(SOCKET_FD) };
@@ -59,8 +73,8 @@ pub fn serve() -> Result<()> {
         let request: Request =
             serde_json::from_str(&line).with_context(|| format!("a request that is not ours: {line}"))?;
         let reply = match request {
-            Request::Run { library, run } => {
-                let outcome = run_cell(&library, &mut variables);
+            Request::Run { library, run, transient } => {
+                let outcome = run_cell(&library, transient, &mut variables);
                 // Whatever the cell printed is out of its own buffers (the
                 // runtime flushed them); the marks follow it.
                 let mut out = std::io::stdout().lock();
@@ -83,7 +97,7 @@ pub fn serve() -> Result<()> {
     Ok(())
 }
 
-fn run_cell(library: &std::path::Path, variables: &mut Variables) -> Outcome {
+fn run_cell(library: &std::path::Path, transient: bool, variables: &mut Variables) -> Outcome {
     // SAFETY: the library is a cell the kernel just compiled against the
     // session's runtime; its initialisers are Rust's, which do nothing
     // unsound.
@@ -98,9 +112,7 @@ fn run_cell(library: &std::path::Path, variables: &mut Variables) -> Outcome {
         Ok(entry) => *entry,
         Err(e) => return Outcome::NotLoaded(e.to_string()),
     };
-    // Never unloaded: values, vtables and statics of this cell may be used
-    // by any later one.
-    std::mem::forget(library);
+    let threads = thread_count();
     let host = Host {
         abi: ABI_VERSION,
         state: variables as *mut Variables as *mut c_void,
@@ -112,6 +124,12 @@ fn run_cell(library: &std::path::Path, variables: &mut Variables) -> Outcome {
     // SAFETY: the entry point keeps the runtime's contract; `variables`
     // outlives the call and is reached only through `host` meanwhile.
     let code = unsafe { entry(&host) };
+    let untouched = variables.taken.is_empty() && variables.stored.is_empty();
+    if !(transient && untouched && thread_count() <= threads) {
+        // Values, vtables and statics of this cell may be used by any
+        // later one, or by a thread it started.
+        std::mem::forget(library);
+    }
     match Status::from_code(code) {
         Some(Status::Finished) => Outcome::Finished,
         Some(Status::Failed) => Outcome::Failed(variables.failure.take().unwrap_or_default()),
@@ -121,6 +139,11 @@ fn run_cell(library: &std::path::Path, variables: &mut Variables) -> Outcome {
         }
         None => Outcome::NotLoaded(format!("the cell returned {code}, which no runtime returns")),
     }
+}
+
+/// The threads of this process, from the kernel's count.
+fn thread_count() -> usize {
+    std::fs::read_dir("/proc/self/task").map(|tasks| tasks.count()).unwrap_or(usize::MAX)
 }
 
 impl Variables {

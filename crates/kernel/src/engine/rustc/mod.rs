@@ -426,7 +426,10 @@ impl Engine for RustcEngine {
                 return Run::failed(RunFailure::ProcessLost(detail));
             }
         }
-        let ran = self.process.run(library.clone());
+        // A cell that loads and binds nothing and can leave nothing behind
+        // may be unloaded once it has run (the process checks the rest).
+        let transient = analysis.as_ref().is_some_and(|a| !a.lasting && a.bindings.is_empty() && a.items.is_empty());
+        let ran = self.process.run(library.clone(), transient);
         // The process has it mapped; the file only takes disk.
         let _ = std::fs::remove_file(&library);
         let ran = match ran {

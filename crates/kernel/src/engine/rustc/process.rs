@@ -123,8 +123,9 @@ impl SessionProcess {
         Ok(())
     }
 
-    /// Loads and runs the cell library at `library`.
-    pub fn run(&mut self, library: PathBuf) -> Result<Ran, Lost> {
+    /// Loads and runs the cell library at `library`; `transient` as in
+    /// [`Request::Run`].
+    pub fn run(&mut self, library: PathBuf, transient: bool) -> Result<Ran, Lost> {
         // Blocks a thread of the last cell printed after its run ended
         // belong to no cell now.
         while let Ok(message) = self.messages.try_recv() {
@@ -135,7 +136,7 @@ impl SessionProcess {
         self.runs += 1;
         let run = self.runs;
         self.control.set_running(true);
-        let sent = self.send(&Request::Run { library, run });
+        let sent = self.send(&Request::Run { library, run, transient });
         let result = sent.and_then(|()| self.collect(run));
         self.control.set_running(false);
         result

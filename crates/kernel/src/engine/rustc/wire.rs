@@ -12,8 +12,11 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Serialize, Deserialize)]
 pub enum Request {
     /// Load the cell library at `library` and run its entry point; `run`
-    /// numbers the marks that end its output.
-    Run { library: PathBuf, run: u64 },
+    /// numbers the marks that end its output. `transient`: nothing in the
+    /// cell's code can leave a pointer into it behind (a thread, a hook, a
+    /// leaked or `'static` value), so it may be unloaded after its run if
+    /// it took and stored no variable and started no thread.
+    Run { library: PathBuf, run: u64, transient: bool },
     /// Drop these variables.
     Drop { names: Vec<String> },
 }
