@@ -2,7 +2,7 @@
 hub's REST API, open an ndlens kernel through their server's API, and run
 the whole recipe notebook over the kernel's websocket, all at once.
 
-    .venv/bin/python bench/hub_class.py [--students 20]
+    .venv/bin/python bench/hub_class.py [--students 20] [--without-timing]
 
 The hub is JupyterHub from PyPI with configurable-http-proxy from npm
 (`hub/`), on 127.0.0.1, with the dummy authenticator and the simple local
@@ -185,7 +185,7 @@ async def run_cell(socket_, code, session):
 async def student(hub, name, cells, barrier):
     """One student's class: a server, a kernel, the notebook. Returns their
     figures."""
-    figures = {"name": name, "latencies": [], "timed": [], "failures": []}
+    figures = {"name": name, "latencies": [], "timed": [], "failures": [], "by cell": []}
     await hub.api("POST", f"/users/{name}")
     await barrier.wait()
     asked = time.perf_counter()
@@ -206,6 +206,7 @@ async def student(hub, name, cells, barrier):
                 figures["first cell"] = time.perf_counter() - asked
             # %timeit cells run for as long as they measure.
             figures["timed" if is_timing(code) else "latencies"].append(seconds)
+            figures["by cell"].append((index, seconds))
             if status != "ok":
                 figures["failures"].append((index, error))
     finally:
@@ -250,14 +251,29 @@ def compiled_dependencies(homes, since):
     })
 
 
+def slowest_cells(finished, cells, count=5):
+    """The cells with the longest median latency across the class, each as
+    (median seconds, index, first line)."""
+    by_cell = {}
+    for r in finished:
+        for index, seconds in r["by cell"]:
+            by_cell.setdefault(index, []).append(seconds)
+    medians = sorted(((statistics.median(t), i) for i, t in by_cell.items()), reverse=True)[:count]
+    return [(m, i, cells[i].splitlines()[0][:60]) for m, i in medians]
+
+
 def percentile(values, fraction):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-async def run_class(students, folder):
-    """Runs a class of `students`; returns a dict of figures."""
+async def run_class(students, folder, without_timing=False):
+    """Runs a class of `students`; returns a dict of figures. With
+    `without_timing`, the notebook's %timeit and %time cells are left out,
+    to tell what they cost the other cells' latency."""
     cells = [c.source for c in nbformat.read(NOTEBOOK, as_version=4).cells if c.cell_type == "code"]
+    if without_timing:
+        cells = [c for c in cells if not is_timing(c)]
     hub = Hub(folder)
     started = time.time()
     try:
@@ -287,6 +303,7 @@ async def run_class(students, folder):
         "timed cells": len(timed) // max(1, len(finished)),
         "timed median": statistics.median(timed) if timed else None,
         "peak kernel PSS": peak[0],
+        "slowest cells": slowest_cells(finished, cells),
         "compiled": compiled_dependencies(folder / "home", started),
     }
 
@@ -303,6 +320,9 @@ def report(figures):
     if figures["timed median"] is not None:
         print(f"%timeit/%time cells ({figures['timed cells']} per notebook), median (s): {figures['timed median']:.1f}")
     print(f"peak PSS of all kernels together: {figures['peak kernel PSS'] / 2**20:.0f} MiB")
+    print("slowest cells, median across the class (s):")
+    for seconds, index, line in figures["slowest cells"]:
+        print(f"  {seconds:6.2f}  cell {index}: {line}")
     print(f"failed cells: {len(figures['failed cells'])}, students who could not finish: {len(figures['errors'])}")
     for failure in figures["failed cells"] + figures["errors"]:
         print(f"  {failure}")
@@ -313,10 +333,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--students", type=int, default=20)
     parser.add_argument("--keep", action="store_true", help="keep the hub's folder (logs, homes) and print it")
+    parser.add_argument("--without-timing", action="store_true",
+                        help="leave out the %%timeit and %%time cells, to tell what they cost the others")
     args = parser.parse_args()
     folder = pathlib.Path(tempfile.mkdtemp(prefix="ndlens-hub-"))
     try:
-        report(asyncio.run(run_class(args.students, folder)))
+        report(asyncio.run(run_class(args.students, folder, args.without_timing)))
     finally:
         if args.keep:
             print(f"hub folder: {folder}")

@@ -13,6 +13,7 @@ quick run; the tests that need it are then skipped."""
 import os
 import pathlib
 import queue
+import shutil
 import subprocess
 import time
 
@@ -35,6 +36,11 @@ CELL_TIMEOUT = 180
 
 
 def pytest_configure(config):
+    # The kernels' caches (slots, compiled cells) start empty for every run,
+    # so that what a test sees never depends on an earlier run.
+    cache = TARGET / "test-cache"
+    shutil.rmtree(cache, ignore_errors=True)
+    os.environ["NDLENS_CACHE_DIR"] = str(cache)
     subprocess.run(["cargo", "build", "--quiet", "--release", "-p", "ndlens-kernel"], cwd=ROOT, check=True)
     subprocess.run([str(BINARY), "install", "--prefix", str(TEST_PREFIX)], check=True, stdout=subprocess.DEVNULL)
     if "evcxr" in TESTED_ENGINES:

@@ -7,6 +7,7 @@ The rustc engine links the libraries `ndlens install` prebuilt where they
 lie; the evcxr engine seeds each session's build slot with a copy of its
 own prebuilt crate, which the tests marked `evcxr` check."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -119,6 +120,40 @@ def test_unreadable_prebuilt_libraries_are_named_and_the_session_builds_its_own(
         # Said once, with the first cell only.
         _, later = session.run("1 + 1")
         assert "prebuilt" not in stderr_of(later)
+    finally:
+        session.close()
+
+
+def test_a_warmed_notebook_compiles_nothing_for_a_new_student(tmp_path, monkeypatch):
+    prefix = tmp_path / "prefix"
+    subprocess.run([str(BINARY), "install", "--prefix", str(prefix)], check=True, capture_output=True)
+    cells = [
+        "let shape = (3, 4);\nlet grid = Array2::<f64>::zeros(shape);",
+        "let seen = grid.t();\n%layout grid, seen",
+        "#[derive(Debug)] struct Marker { at: usize }\nlet marker = Marker { at: aid(&grid) % 8 };\nmarker.at",
+        "%timeit -n 10 -r 2 grid.sum()",
+    ]
+    notebook = tmp_path / "class.ipynb"
+    notebook.write_text(json.dumps({
+        "cells": [{"cell_type": "code", "source": c, "metadata": {}, "outputs": [], "execution_count": None} for c in cells],
+        "metadata": {}, "nbformat": 4, "nbformat_minor": 5,
+    }))
+    warmed = subprocess.run([str(BINARY), "warm", "--prefix", str(prefix), str(notebook)], capture_output=True, text=True)
+    assert warmed.returncode == 0, warmed.stderr
+    assert "4 cells, 0 failed" in warmed.stdout, warmed.stdout
+    # A student who never ran the kernel.
+    monkeypatch.setenv("JUPYTER_PATH", str(prefix / "share/jupyter"))
+    monkeypatch.setenv("NDLENS_CACHE_DIR", str(tmp_path / "student"))
+    session = Session()
+    try:
+        for cell in cells:
+            reply, _ = session.run(cell)
+            assert reply["content"]["status"] == "ok", (cell, reply["content"])
+            assert reply["metadata"]["ndlens"]["compilations"] == 0, cell
+        assert session.text("marker.at") == "0"
+        # A cell of their own is compiled as always.
+        reply, _ = session.run("grid.len() + 1")
+        assert reply["metadata"]["ndlens"]["compilations"] == 1
     finally:
         session.close()
 

@@ -153,6 +153,16 @@ def test_values_show_in_one_compilation_and_follow_fmt(kernel):
     assert kernel.text("Some(1)") == "Some(1)"
 
 
+def test_a_cell_run_again_compiles_nothing(kernel):
+    code = "let twice_run = vec![1, 2, 3]; twice_run.iter().sum::<i32>()"
+    reply, messages = kernel.run(code)
+    assert reply["metadata"]["ndlens"]["compilations"] == 1
+    again, messages_again = kernel.run(code)
+    assert again["metadata"]["ndlens"]["compilations"] == 0
+    results = [m["content"]["data"] for ms in (messages, messages_again) for m in ms if m["msg_type"] == "execute_result"]
+    assert [r["text/plain"] for r in results] == ["6", "6"]
+
+
 # --- magics ---------------------------------------------------------------
 
 def test_aid_is_the_address_of_the_first_element(kernel):

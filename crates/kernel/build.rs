@@ -50,4 +50,15 @@ fn main() {
         hash.write(&std::fs::read(path).unwrap_or_default());
     }
     println!("cargo:rustc-env=NDLENS_BUILD_ID={:016x}", hash.finish());
+
+    // The Rust release `kernel_info` reports: the one the kernel was built
+    // with, which its install builds the session libraries with too. Asked
+    // here, once, rather than by running rustc at every kernel start.
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let said = std::process::Command::new(rustc).arg("--version").output().ok();
+    let version = said
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|v| v.split_whitespace().nth(1).map(str::to_string))
+        .unwrap_or_default();
+    println!("cargo:rustc-env=NDLENS_RUSTC_VERSION={version}");
 }

@@ -214,6 +214,15 @@ fn build_prebuilt_libraries(kernel_dir: &Path, engine: EngineKind) -> Result<()>
     Ok(())
 }
 
+/// The folder of the default kernel installed in the place.
+pub fn installed(place: &Place) -> Result<PathBuf> {
+    let dir = place.kernel_dir(kernel_name(EngineKind::Rustc))?;
+    if !dir.join("kernel.json").exists() {
+        bail!("no ndlens kernel is installed in {}: run `ndlens install` first", dir.display());
+    }
+    Ok(dir)
+}
+
 /// Removes every ndlens kernel installed in the place: the default one and
 /// evcxr's.
 pub fn uninstall(place: &Place) -> Result<()> {

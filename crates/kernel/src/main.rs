@@ -17,6 +17,7 @@ mod outcome;
 mod protocol;
 mod sync;
 mod syntax;
+mod warm;
 mod widgets;
 
 use std::path::PathBuf;
@@ -53,6 +54,16 @@ enum Command {
         #[arg(long, value_enum, default_value = "rustc")]
         engine: engine::EngineKind,
     },
+    /// Compile notebooks' cells once, for every user of the installed
+    /// kernel: a class running them compiles nothing. Run it as the user
+    /// who installed the kernel, after `ndlens install`.
+    Warm {
+        #[command(flatten)]
+        place: install::Place,
+        /// The notebooks, run cell after cell as a student would.
+        #[arg(required = true)]
+        notebooks: Vec<PathBuf>,
+    },
     /// Remove the kernel installed with the same place flags.
     Uninstall {
         #[command(flatten)]
@@ -82,6 +93,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Install { place, no_warm, engine } => install::install(&place, engine, !no_warm),
+        Command::Warm { place, notebooks } => install::installed(&place).and_then(|dir| warm::warm(&dir, &notebooks)),
         Command::Uninstall { place } => install::uninstall(&place),
         Command::Kernel(args) => run_kernel(args),
         Command::Session => engine::rustc::host::serve(),

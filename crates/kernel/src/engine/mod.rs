@@ -82,6 +82,9 @@ pub struct EngineConfig {
     pub kernel_dir: PathBuf,
     /// A folder this session holds alone ([`slots`]).
     pub work_dir: PathBuf,
+    /// Whether the session compiles into the installer's shared cache of
+    /// cells (`ndlens warm`), rather than the user's own.
+    pub warm: bool,
 }
 
 /// The seam: what every engine does for a [`Session`].
@@ -279,7 +282,7 @@ pub fn prepare_session(
     kernel_dir: PathBuf,
 ) -> anyhow::Result<(slots::Slot, EngineConfig, Vec<String>)> {
     let slot = slots::acquire(&slots::sessions_root()?)?;
-    let config = EngineConfig { kind, kernel_dir, work_dir: slot.dir.clone() };
+    let config = EngineConfig { kind, kernel_dir, work_dir: slot.dir.clone(), warm: false };
     let notices = match kind {
         EngineKind::Rustc => Vec::new(),
         #[cfg(feature = "evcxr")]

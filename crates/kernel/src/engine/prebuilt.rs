@@ -210,7 +210,7 @@ impl Prebuilt {
 /// template is built by one user and seeded from by all, and cargo and
 /// rustc leave some files (incremental-compilation locks) readable by their
 /// owner alone.
-fn readable_by_all(dir: &Path) -> Result<()> {
+pub fn readable_by_all(dir: &Path) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
     for entry in walkdir::WalkDir::new(dir) {
         let entry = entry?;

@@ -101,7 +101,7 @@ fn kernel_info() -> KernelInfoReply {
         implementation_version: env!("CARGO_PKG_VERSION").into(),
         language_info: LanguageInfo {
             name: "rust".into(),
-            version: rust_version().into(),
+            version: env!("NDLENS_RUSTC_VERSION").into(),
             mimetype: Some("text/rust".into()),
             file_extension: Some(".rs".into()),
             pygments_lexer: Some("rust".into()),
@@ -109,7 +109,7 @@ fn kernel_info() -> KernelInfoReply {
             nbconvert_exporter: Some("rust".into()),
         },
         banner: format!(
-            "ndlens {}: Rust cells on evcxr, with ndarray and ndlens loaded. %lsmagic lists the magics.",
+            "ndlens {}: Rust cells, with ndarray and ndlens loaded. %lsmagic lists the magics, :help the commands.",
             crate::VERSION
         ),
         help_links: vec![
@@ -119,20 +119,6 @@ fn kernel_info() -> KernelInfoReply {
         debugger: false,
         error: None,
     }
-}
-
-/// The version of the `rustc` that compiles cells, asked once.
-fn rust_version() -> &'static str {
-    static VERSION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    VERSION.get_or_init(|| {
-        std::process::Command::new("rustc")
-            .arg("--version")
-            .output()
-            .ok()
-            .and_then(|o| String::from_utf8(o.stdout).ok())
-            .and_then(|v| v.split_whitespace().nth(1).map(str::to_string))
-            .unwrap_or_default()
-    })
 }
 
 fn media(map: BTreeMap<String, String>) -> Media {

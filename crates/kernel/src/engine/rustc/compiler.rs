@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::libraries::Libraries;
 use super::process::Control;
@@ -44,7 +44,7 @@ pub enum Failed {
 }
 
 /// One of rustc's JSON diagnostics (`--error-format=json`).
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 pub struct Diagnostic {
     pub message: String,
     pub code: Option<DiagnosticCode>,
@@ -55,12 +55,12 @@ pub struct Diagnostic {
     pub children: Vec<Diagnostic>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 pub struct DiagnosticCode {
     pub code: String,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 pub struct Span {
     pub file_name: String,
     pub byte_start: usize,
@@ -127,8 +127,25 @@ impl Compiler {
         Err(Failed::Errors(diagnostics))
     }
 
+    /// What besides a crate's text decides the library it compiles to:
+    /// the options and the libraries, as part of a cell's cache key.
+    pub fn options(&self) -> String {
+        format!(
+            "opt-level={} checks={:?} direct-link={} edition=2021\n{}",
+            self.optimization,
+            self.checks,
+            self.libraries.linker.is_some(),
+            self.libraries.identity()
+        )
+    }
+
     fn command(&self, source: &Path, output: &Path) -> Command {
         let mut command = Command::new("rustc");
+        // Named by file name alone in what it embeds (a panic's location)
+        // and reports, so that a library is the same wherever compiled.
+        if let Some(folder) = source.parent() {
+            command.arg(format!("--remap-path-prefix={}/=", folder.display()));
+        }
         command
             .args(["--crate-name", CELL_CRATE, "--crate-type", "cdylib", "--edition", "2021"])
             .args(["-C", "prefer-dynamic", "-C", "metadata=ndlens-session"])
@@ -149,7 +166,9 @@ impl Compiler {
     }
 }
 
-/// Where cells and their libraries are written in a session's folder.
-pub fn cell_paths(cells_dir: &Path, number: u64) -> (PathBuf, PathBuf) {
-    (cells_dir.join(format!("cell{number}.rs")), cells_dir.join(format!("libcell{number}.so")))
+/// Where the cell of cache key `key` is written in a session's folder, and
+/// the name rustc knows its source by.
+pub fn cell_paths(cells_dir: &Path, key: &str) -> (PathBuf, PathBuf, String) {
+    let name = format!("cell-{key}.rs");
+    (cells_dir.join(&name), cells_dir.join(format!("libcell-{key}.so")), name)
 }

@@ -85,34 +85,43 @@ impl Libraries {
         vec![self.target_libdir.clone(), self.dependencies.clone()]
     }
 
-    /// What identifies this build: paths learned for its types hold for it.
+    /// What identifies this build: paths learned for its types, and cells
+    /// compiled against it, hold for it. A rebuild in place (a reinstall
+    /// with a new lens) keeps the files' names, not their times and sizes.
     pub fn identity(&self) -> String {
-        let files: Vec<String> = self.externs.values().map(|p| p.display().to_string()).collect();
+        let files: Vec<String> = self
+            .externs
+            .values()
+            .map(|path| {
+                let stamp = std::fs::metadata(path)
+                    .ok()
+                    .and_then(|m| Some((m.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?, m.len())));
+                match stamp {
+                    Some((modified, size)) => format!("{} {} {}", path.display(), modified.as_nanos(), size),
+                    None => path.display().to_string(),
+                }
+            })
+            .collect();
         format!("{}\n{}", self.rustc, files.join("\n"))
     }
 
-    /// The libraries described in `template`, if they were built for the
-    /// compiler now on PATH.
+    /// The libraries described in `template`. Whether the rustc on PATH is
+    /// the one that built them is not asked at every start (it costs a run
+    /// of rustc): a cell compiled by another says so ([`Libraries::stale`]).
     pub fn load(template: &Path) -> Result<Libraries> {
         let path = template.join(MANIFEST);
         let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-        let libraries: Libraries = serde_json::from_str(&text)
-            .with_context(|| format!("{} is not a description of libraries", path.display()))?;
-        let rustc = rustc_version()?;
-        if libraries.rustc != rustc {
-            bail!(
-                "the session libraries in {} were built by {}, and the rustc on PATH is {}: run `ndlens install` again",
-                template.display(),
-                first_line(&libraries.rustc),
-                first_line(&rustc)
-            );
-        }
-        Ok(libraries)
+        serde_json::from_str(&text).with_context(|| format!("{} is not a description of libraries", path.display()))
     }
-}
 
-fn first_line(text: &str) -> &str {
-    text.lines().next().unwrap_or(text)
+    /// What to tell the user when rustc finds the libraries were built by
+    /// another compiler (errors E0514 and E0460).
+    pub fn stale(&self) -> String {
+        format!(
+            "the session libraries were built by {}, and the rustc on PATH is another: run `ndlens install` again",
+            self.rustc.lines().next().unwrap_or(&self.rustc)
+        )
+    }
 }
 
 /// The crates every session links, each `(name, TOML specification)`, as
@@ -129,6 +138,11 @@ pub fn build_template(kernel_dir: &Path) -> Result<Libraries> {
     let template = prebuilt.libraries();
     let sources = prebuilt.sources();
     let mut built = None;
+    // Cells compiled against an earlier build would link what is gone.
+    let cells = template.join("cells");
+    if cells.exists() {
+        std::fs::remove_dir_all(&cells).with_context(|| format!("removing {}", cells.display()))?;
+    }
     prebuilt.build(&template, &session_dependencies(kernel_dir), |folder| {
         built = Some(build(folder, &session_dependencies(kernel_dir), &[], Some(&sources))?);
         Ok(())

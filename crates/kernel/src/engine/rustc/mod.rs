@@ -12,6 +12,7 @@
 
 mod analysis;
 mod analyzer;
+mod cache;
 mod compiler;
 pub mod host;
 mod items;
@@ -30,6 +31,7 @@ use anyhow::{Context, Result};
 use ndlens_runtime::content::PANIC_MIME;
 
 use self::analysis::{Analysis, Binding};
+use self::cache::{Cached, CellCache};
 use self::compiler::{Compiler, Diagnostic, Failed};
 use self::items::Items;
 use self::libraries::Libraries;
@@ -73,7 +75,10 @@ pub struct RustcEngine {
     /// What the user should hear with the first cell.
     notices: Vec<String>,
     cells_dir: PathBuf,
-    cells: u64,
+    /// The source of the last cell compiled, kept for `:last_compile_dir`.
+    last_source: Option<PathBuf>,
+    /// Cells compiled before, by this user or the kernel's installer.
+    cache: CellCache,
     compilations: usize,
 }
 
@@ -94,6 +99,8 @@ impl RustcEngine {
         let cache = super::slots::cache_root().ok().map(|root| root.join("type-paths.json"));
         let prober = Prober { libraries: libraries.clone(), scratch: config.work_dir.join("paths"), cache };
         let analyzer = analyzer_for(&config.kernel_dir, &config.work_dir, &libraries);
+        let cache = cell_cache(config, &libraries);
+        cache.prune();
         Ok(RustcEngine {
             compiler: Compiler { libraries, optimization: 2, checks: Checks::Off },
             process,
@@ -108,7 +115,8 @@ impl RustcEngine {
             work_dir: config.work_dir.clone(),
             notices,
             cells_dir,
-            cells: 0,
+            last_source: None,
+            cache,
             compilations: 0,
         })
     }
@@ -128,16 +136,18 @@ impl RustcEngine {
         items.kept().iter().any(|item| item.defines.iter().any(|d| d == first))
     }
 
-    /// Compiles `code` into a library, mending what the kernel can; the
-    /// library and what was compiled.
+    /// Compiles `code` into a library (or finds it compiled before),
+    /// mending what the kernel can: the library, what was compiled, and the
+    /// name rustc knew its source by.
     fn compile(
         &mut self,
         code: &str,
         analysis: Option<&Analysis>,
         mut loads: Vec<Load>,
-    ) -> Result<(PathBuf, CellSource), RunFailure> {
+    ) -> Result<(PathBuf, CellSource, String), RunFailure> {
         let mut bindings: Vec<Binding> = analysis.map(|a| a.bindings.clone()).unwrap_or_default();
         let mut last_errors = Vec::new();
+        let options = self.compiler.options();
         for _ in 0..MAX_ATTEMPTS {
             let cell = source::Cell {
                 code,
@@ -147,28 +157,41 @@ impl RustcEngine {
                 loads: &loads,
             };
             let generated = source::generate(&cell, &self.items);
-            self.cells += 1;
-            let (source_file, library) = compiler::cell_paths(&self.cells_dir, self.cells);
-            std::fs::write(&source_file, &generated.text)
-                .map_err(|e| RunFailure::Refused(format!("writing the cell to {}: {e}", source_file.display())))?;
-            self.compilations += 1;
-            let errors = match self.compiler.compile(&source_file, &library, &self.control) {
-                Ok(()) => {
-                    // The previous cell's source stays for `:last_compile_dir`; older ones go.
-                    let _ = std::fs::remove_file(compiler::cell_paths(&self.cells_dir, self.cells - 1).0);
-                    return Ok((library, generated));
+            let key = cache::key(&generated.text, &options);
+            let (source_file, library, file) = compiler::cell_paths(&self.cells_dir, &key);
+            let errors = match self.cache.find(&key) {
+                Some(Cached::Library(library)) => return Ok((library, generated, file)),
+                Some(Cached::Errors(errors)) => errors,
+                None => {
+                    std::fs::write(&source_file, &generated.text).map_err(|e| {
+                        RunFailure::Refused(format!("writing the cell to {}: {e}", source_file.display()))
+                    })?;
+                    self.compilations += 1;
+                    match self.compiler.compile(&source_file, &library, &self.control) {
+                        Ok(()) => {
+                            // The last cell's source stays for `:last_compile_dir`.
+                            if let Some(previous) = self.last_source.replace(source_file.clone()) {
+                                if previous != source_file {
+                                    let _ = std::fs::remove_file(previous);
+                                }
+                            }
+                            return Ok((self.cache.keep_library(&key, &library), generated, file));
+                        }
+                        Err(Failed::Interrupted) => return Err(RunFailure::Interrupted),
+                        Err(Failed::Compiler(message)) => return Err(RunFailure::Refused(message)),
+                        Err(Failed::Errors(errors)) => {
+                            self.cache.keep_errors(&key, &errors);
+                            let _ = std::fs::remove_file(&source_file);
+                            errors
+                        }
+                    }
                 }
-                Err(Failed::Interrupted) => return Err(RunFailure::Interrupted),
-                Err(Failed::Compiler(message)) => return Err(RunFailure::Refused(message)),
-                Err(Failed::Errors(errors)) => errors,
             };
-            let file = source_file.display().to_string();
             match self.mend(&errors, &generated, &file, &mut loads, &mut bindings) {
                 Mended::Again => last_errors = errors,
                 Mended::Borrowed(names) => return Err(RunFailure::Borrowed(names)),
                 Mended::No => return Err(RunFailure::Compile(self.report(&errors, &generated, &file, code))),
             }
-            let _ = std::fs::remove_file(&source_file);
         }
         let file = String::new();
         Err(RunFailure::Compile(self.report(&last_errors, &CellSource::default(), &file, code)))
@@ -283,6 +306,9 @@ impl RustcEngine {
                         compile_error.position = in_cell.map(|at| position(code, at));
                     }
                     Origin::Generated => {}
+                }
+                if matches!(error.code(), Some("E0514" | "E0460")) {
+                    compile_error.help.push(self.compiler.libraries.stale());
                 }
                 if matches!(error.code(), Some("E0596" | "E0594" | "E0384")) {
                     compile_error.help.push(
@@ -403,7 +429,7 @@ impl Engine for RustcEngine {
             // Code that does not parse loads nothing: it will not compile.
             None => Vec::new(),
         };
-        let (library, generated) = match self.compile(code, analysis.as_ref(), loads) {
+        let (library, generated, file) = match self.compile(code, analysis.as_ref(), loads) {
             Ok(compiled) => compiled,
             Err(failure) => return Run::failed(failure),
         };
@@ -430,8 +456,10 @@ impl Engine for RustcEngine {
         // may be unloaded once it has run (the process checks the rest).
         let transient = analysis.as_ref().is_some_and(|a| !a.lasting && a.bindings.is_empty() && a.items.is_empty());
         let ran = self.process.run(library.clone(), transient);
-        // The process has it mapped; the file only takes disk.
-        let _ = std::fs::remove_file(&library);
+        if !self.cache.holds(&library) {
+            // The process has it mapped; the file only takes disk.
+            let _ = std::fs::remove_file(&library);
+        }
         let ran = match ran {
             Ok(ran) => ran,
             Err(Lost::Ended(detail)) => {
@@ -442,7 +470,6 @@ impl Engine for RustcEngine {
         self.keep(ran.removed, ran.stored);
         let mut outputs = ran.outputs;
         let panic_report = outputs.remove(PANIC_MIME);
-        let file = compiler::cell_paths(&self.cells_dir, self.cells).0.display().to_string();
         let failure = match ran.outcome {
             Outcome::Finished => panic_report.map(|report| self.panic(&report, &generated, &file, code)),
             Outcome::Failed(message) => Some(RunFailure::Returned(message)),
@@ -528,6 +555,8 @@ impl Engine for RustcEngine {
         self.analyzer = analyzer_for(&self.kernel_dir, &self.work_dir, &libraries);
         self.paths.use_libraries(libraries.clone());
         self.compiler.libraries = libraries;
+        // Its files may be rebuilt under the same names by the next `:dep`.
+        self.cache = CellCache::default();
         Ok(())
     }
 
@@ -555,6 +584,26 @@ impl Engine for RustcEngine {
 
     fn take_notices(&mut self) -> Vec<String> {
         std::mem::take(&mut self.notices)
+    }
+}
+
+/// The caches of compiled cells a session reads and writes: the
+/// installer's, beside the prebuilt libraries, and the user's own; none
+/// for libraries a `:dep` rebuilt in the session's slot, whose files may
+/// change under the same names.
+fn cell_cache(config: &EngineConfig, libraries: &Libraries) -> CellCache {
+    if !libraries.added.is_empty() {
+        return CellCache::default();
+    }
+    let template = Prebuilt::beside(&config.kernel_dir).libraries();
+    let shared = template.join("cells");
+    match &config.warm {
+        // The installer compiles into the shared cache itself.
+        true => CellCache { shared: None, own: Some(shared) },
+        false => CellCache {
+            shared: shared.is_dir().then_some(shared),
+            own: super::slots::cache_root().ok().map(|root| root.join("cells")),
+        },
     }
 }
 
