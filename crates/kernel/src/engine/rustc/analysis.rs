@@ -29,6 +29,10 @@ pub struct Analysis {
     pub bindings: Vec<Binding>,
     /// Every identifier the code mentions, format strings' included.
     pub names: BTreeSet<String>,
+    /// Names the top level binds before anything reads them (`let a = 5;
+    /// a + 1`, not `let a = a + 1;`): a session variable of that name need
+    /// not be loaded, so a cell run again compiles to the same crate.
+    pub fresh: BTreeSet<String>,
     /// Whether something in the code could leave a pointer into the cell's
     /// library behind once it has run: a thread, a hook, a leaked or
     /// `'static` value, raw pointers. The cell's library is then kept.
@@ -58,6 +62,9 @@ impl Analysis {
         let block = syntax::statements(code).ok()?;
         let mut items = Vec::new();
         let mut bindings: Vec<Binding> = Vec::new();
+        // Where each name is first bound: its `let`, and where the value
+        // the pattern is matched against ends.
+        let mut first_bound: Vec<(String, std::ops::Range<usize>)> = Vec::new();
         let mut final_expression = None;
         let count = block.stmts.len();
         for (index, stmt) in block.stmts.iter().enumerate() {
@@ -67,6 +74,15 @@ impl Analysis {
                 Stmt::Local(local) => {
                     let mut bound = Vec::new();
                     pattern_bindings(&local.pat, &mut bound);
+                    let statement = syntax::in_statements(syntax::byte_range(local));
+                    let pattern = syntax::in_statements(syntax::byte_range(&local.pat));
+                    for binding in &bound {
+                        if !first_bound.iter().any(|(name, _)| name == &binding.name) {
+                            // Mentions inside the pattern bind; any other
+                            // mention up to the statement's end reads.
+                            first_bound.push((binding.name.clone(), statement.start..pattern.end));
+                        }
+                    }
                     for binding in bound {
                         bindings.retain(|b| b.name != binding.name);
                         bindings.push(binding);
@@ -82,9 +98,27 @@ impl Analysis {
             }
         }
         items::attach_impls(&mut items);
-        let names = syntax::lexes(code).map(|tokens| mentioned(tokens)).unwrap_or_default();
+        let mentions = syntax::lexes(code).map(|tokens| mentioned(tokens)).unwrap_or_default();
+        let names: BTreeSet<String> = mentions.iter().map(|(name, _)| name.clone()).collect();
+        let fresh = first_bound
+            .iter()
+            .filter(|(name, bound)| {
+                // Read before it is bound, or in the pattern's own value.
+                let statement_end = block.stmts.iter().find_map(|stmt| match stmt {
+                    Stmt::Local(local) if syntax::in_statements(syntax::byte_range(local)).start == bound.start => {
+                        Some(syntax::in_statements(syntax::byte_range(local)).end)
+                    }
+                    _ => None,
+                });
+                let statement_end = statement_end.unwrap_or(bound.end);
+                !mentions
+                    .iter()
+                    .any(|(n, at)| n == name && (*at < bound.start || (*at >= bound.end && *at < statement_end)))
+            })
+            .map(|(name, _)| name.clone())
+            .collect();
         let lasting = LASTING.iter().any(|word| names.contains(*word)) || code.contains("'static");
-        Some(Analysis { items, final_expression, bindings, names, lasting })
+        Some(Analysis { items, final_expression, bindings, names, fresh, lasting })
     }
 }
 
@@ -115,9 +149,9 @@ fn pattern_bindings(pat: &Pat, out: &mut Vec<Binding>) {
 }
 
 /// Every identifier in `tokens`, and the names format strings capture
-/// (`println!("{x}")` uses `x`).
-fn mentioned(tokens: TokenStream) -> BTreeSet<String> {
-    let mut names = BTreeSet::new();
+/// (`println!("{x}")` uses `x`), each with the byte it is at.
+fn mentioned(tokens: TokenStream) -> Vec<(String, usize)> {
+    let mut mentions = Vec::new();
     let mut stack = vec![tokens];
     while let Some(tokens) = stack.pop() {
         for tree in tokens {
@@ -125,14 +159,20 @@ fn mentioned(tokens: TokenStream) -> BTreeSet<String> {
                 TokenTree::Group(group) => stack.push(group.stream()),
                 TokenTree::Ident(ident) => {
                     let name = ident.to_string();
-                    names.insert(name.strip_prefix("r#").map(str::to_string).unwrap_or(name));
+                    let at = ident.span().byte_range().start;
+                    mentions.push((name.strip_prefix("r#").map(str::to_string).unwrap_or(name), at));
                 }
-                TokenTree::Literal(literal) => format_captures(&literal.to_string(), &mut names),
+                TokenTree::Literal(literal) => {
+                    let mut captured = BTreeSet::new();
+                    format_captures(&literal.to_string(), &mut captured);
+                    let at = literal.span().byte_range().start;
+                    mentions.extend(captured.into_iter().map(|name| (name, at)));
+                }
                 TokenTree::Punct(_) => {}
             }
         }
     }
-    names
+    mentions
 }
 
 /// The identifiers a string literal would capture as format arguments:
@@ -189,6 +229,16 @@ mod tests {
         let found = names("println!(\"{total:>5} {{not}} {0}\", x.len());");
         assert!(found.contains(&"total".to_string()) && found.contains(&"x".to_string()));
         assert!(!found.contains(&"not".to_string()));
+    }
+
+    #[test]
+    fn a_name_bound_before_it_is_read_is_fresh() {
+        let fresh = |code: &str| Analysis::of(code).unwrap().fresh.into_iter().collect::<Vec<_>>();
+        assert_eq!(fresh("let a = 5; a + 1"), vec!["a"]);
+        assert!(fresh("let a = a + 1;").is_empty());
+        assert!(fresh("println!(\"{a}\"); let a = 1;").is_empty());
+        assert!(fresh("let v = w; let w = 2;").contains(&"v".to_string()));
+        assert_eq!(fresh("let (x, y) = (1, 2); x + y"), vec!["x", "y"]);
     }
 
     #[test]

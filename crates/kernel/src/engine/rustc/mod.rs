@@ -415,7 +415,7 @@ impl Engine for RustcEngine {
             Some(analysis) => analysis
                 .names
                 .iter()
-                .filter(|name| !doomed.contains(name))
+                .filter(|name| !doomed.contains(name) && !analysis.fresh.contains(*name))
                 .filter_map(|name| {
                     let variable = self.variables.get(name)?;
                     Some(Load {
