@@ -2,7 +2,7 @@
 hub's REST API, open an ndlens kernel through their server's API, and run
 the whole recipe notebook over the kernel's websocket, all at once.
 
-    .venv/bin/python bench/hub_class.py [--students 20] [--without-timing]
+    .venv/bin/python bench/hub_class.py [--students 20] [--without-timing] [--warm]
 
 The hub is JupyterHub from PyPI with configurable-http-proxy from npm
 (`hub/`), on 127.0.0.1, with the dummy authenticator and the simple local
@@ -329,14 +329,30 @@ def report(figures):
     print(f"dependencies compiled by sessions: {', '.join(figures['compiled']) or 'none'}")
 
 
+def warm_for_class():
+    """Compiles the notebook's cells into the installed kernel's shared
+    cache, as the class's teacher does with `ndlens warm`."""
+    from jupyter_client.kernelspec import KernelSpecManager
+    kernel_dir = pathlib.Path(KernelSpecManager().get_kernel_spec("ndlens").resource_dir)
+    prefix = kernel_dir.parents[3]
+    started = time.perf_counter()
+    subprocess.run([str(kernel_dir / "bin/ndlens"), "warm", "--prefix", str(prefix), str(NOTEBOOK)],
+                   check=True, stdout=subprocess.DEVNULL)
+    print(f"warmed {NOTEBOOK.name} for the class in {time.perf_counter() - started:.0f} s")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--students", type=int, default=20)
     parser.add_argument("--keep", action="store_true", help="keep the hub's folder (logs, homes) and print it")
+    parser.add_argument("--warm", action="store_true",
+                        help="first compile the notebook's cells once for the class (`ndlens warm`), as its teacher would")
     parser.add_argument("--without-timing", action="store_true",
                         help="leave out the %%timeit and %%time cells, to tell what they cost the others")
     args = parser.parse_args()
     folder = pathlib.Path(tempfile.mkdtemp(prefix="ndlens-hub-"))
+    if args.warm:
+        warm_for_class()
     try:
         report(asyncio.run(run_class(args.students, folder, args.without_timing)))
     finally:
