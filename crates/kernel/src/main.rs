@@ -7,6 +7,8 @@
 //! and evcxr's child process, which is why `main` hands over to evcxr's
 //! runtime hook before anything else when evcxr is built in.
 
+#[cfg(all(feature = "allocs", target_os = "linux", target_env = "gnu"))]
+mod allocator;
 mod cell;
 mod commands;
 mod engine;
@@ -87,6 +89,10 @@ struct KernelArgs {
 }
 
 fn main() -> ExitCode {
+    // First, while this is the only thread: cells, in either engine's
+    // session process, find the allocation count through the environment.
+    #[cfg(all(feature = "allocs", target_os = "linux", target_env = "gnu"))]
+    allocator::publish();
     // In evcxr's session process and rustc wrapper, this never returns.
     #[cfg(feature = "evcxr")]
     evcxr::runtime_hook();

@@ -15,12 +15,15 @@
 //!   display of its own;
 //! - [`interrupt`]: the checks that let an interrupt stop a cell's loops
 //!   without ending the session;
-//! - [`panic`]: the panic report the kernel turns into the cell's error.
+//! - [`panic`]: the panic report the kernel turns into the cell's error;
+//! - [`allocs`]: the count of what a statement allocates, which `%allocs`
+//!   reports.
 //!
 //! Each compiled cell carries its own copy of this crate, statics included:
 //! whatever must be one per process (the interrupt flag) is found through
 //! the process's environment, never through a static of this crate.
 
+pub mod allocs;
 pub mod cell;
 pub mod content;
 pub mod host;

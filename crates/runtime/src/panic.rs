@@ -14,6 +14,8 @@ use crate::content;
 /// `file:line:column` on the first line, the message after.
 pub fn install_hook() {
     std::panic::set_hook(Box::new(|info| {
+        // What the report allocates is not the panicking statement's.
+        crate::allocs::end_by_panic();
         let message = info.payload_as_str().unwrap_or("a panic with a non-text payload");
         let location = info.location().map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column())).unwrap_or_default();
         content::emit(content::PANIC_MIME, &format!("{location}\n{message}"));

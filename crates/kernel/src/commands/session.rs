@@ -59,7 +59,7 @@ impl Invocation for Fresh {
     fn run(&self, session: &mut Session, _show: &Router) -> CellOutcome {
         let done = match self {
             Fresh::Session => session.clear(),
-            Fresh::Process => session.restart().map(|()| ()),
+            Fresh::Process => session.restart(),
         };
         match (done, self) {
             (Ok(()), Fresh::Session) => CellOutcome::default(),

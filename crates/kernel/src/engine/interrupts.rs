@@ -22,12 +22,14 @@ use crate::syntax;
 pub use ndlens_runtime::interrupt::PANIC_MESSAGE;
 
 /// The statement placed at the head of each loop body and closure body.
-const CHECK: &str = "::ndlens_runtime::interrupt::check();";
+/// Generated statements never start with `::`: evcxr reads a line that
+/// starts with `:` as one of its commands.
+const CHECK: &str = "ndlens_runtime::interrupt::check();";
 
 /// The statement that starts a cell with checks: an interrupt that came
 /// while no check was running (during the build, or in a cell without
 /// loops) is not carried over into this one.
-pub const RESET: &str = "::ndlens_runtime::interrupt::reset(); ";
+pub const RESET: &str = "ndlens_runtime::interrupt::reset(); ";
 
 /// Where to place checks in `code`: at the head of every loop body and
 /// every closure body (a closure whose body is an expression gets a block

@@ -311,5 +311,5 @@ pub fn start(config: &EngineConfig, router: output::Router) -> Result<Box<dyn En
 /// A statement that prints the value of `expression` (any `Display`) as
 /// one content block of type `mime`: how generated code reports back.
 pub fn emit_statement(mime: &str, expression: &str) -> String {
-    format!("::ndlens_runtime::content::emit({mime:?}, &::std::string::ToString::to_string(&({expression})));")
+    format!("ndlens_runtime::content::emit({mime:?}, &::std::string::ToString::to_string(&({expression})));")
 }

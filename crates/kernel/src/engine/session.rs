@@ -244,7 +244,30 @@ impl Session {
         let rewritten = self.views.expand(code);
         let before = self.variable_names();
         let run = self.engine.run(&rewritten.code);
-        let mut evaluation = self.evaluation(run, code, &rewritten, 1, before);
+        self.generated_evaluation(run, code, &rewritten, before)
+    }
+
+    /// Runs a magic's generated code that runs the user's statements once,
+    /// as they wrote them (`%time`, `%allocs`): their loops and closures
+    /// check for interrupts as a cell's do. `%timeit` has none, so that
+    /// its timed loops are the statement's alone.
+    pub fn eval_generated_statements(&mut self, code: &str) -> Evaluation {
+        let mut points = interrupts::points(code);
+        if points.is_empty() {
+            return self.eval_generated(code);
+        }
+        points.push(Edit::insert(0, interrupts::RESET));
+        let checked = self.views.expand_with(code, points);
+        let before = self.variable_names();
+        let run = self.engine.run(&checked.code);
+        if matches!(run.failure, Some(RunFailure::Compile(_))) {
+            return self.eval_generated(code);
+        }
+        self.generated_evaluation(run, code, &checked, before)
+    }
+
+    fn generated_evaluation(&mut self, run: Run, code: &str, rewritten: &Rewritten, before: Vec<String>) -> Evaluation {
+        let mut evaluation = self.evaluation(run, code, rewritten, 1, before);
         match &mut evaluation.failure {
             Some(Failure::Compile(diagnostics)) => diagnostics.iter_mut().for_each(|d| d.position = None),
             Some(Failure::Panic { position, .. }) => *position = None,
@@ -341,11 +364,11 @@ impl Session {
 /// report, the interrupt handler, and `:fmt {:#?}` if it is in force.
 fn process_setup(pretty_debug: bool) -> String {
     format!(
-        "::ndlens_runtime::panic::install_hook();\n::ndlens_runtime::interrupt::install_handler();\n{}",
+        "ndlens_runtime::panic::install_hook();\nndlens_runtime::interrupt::install_handler();\n{}",
         pretty_debug_statement(pretty_debug)
     )
 }
 
 fn pretty_debug_statement(pretty: bool) -> String {
-    format!("::ndlens_runtime::show::set_pretty_debug({pretty});")
+    format!("ndlens_runtime::show::set_pretty_debug({pretty});")
 }

@@ -1,5 +1,5 @@
 //! The magics: `%aid`, `%shares`, `%layout`, `%explore`, `%timeit`/`%%timeit`,
-//! `%time`/`%%time`, `%whos`, `%lsmagic`.
+//! `%time`/`%%time`, `%allocs`/`%%allocs`, `%whos`, `%lsmagic`.
 //!
 //! Each magic is one file holding one [`Magic`]: its names, synopses and
 //! help, how it parses its arguments into a typed [`Invocation`], the code it
@@ -10,6 +10,7 @@
 //! Adding a magic is a new file and a line in the table.
 
 mod aid;
+mod allocs;
 mod args;
 mod checks;
 mod explore;
@@ -38,6 +39,7 @@ pub static MAGICS: &[&dyn Magic] = &[
     &explore::Explore,
     &timeit::Timeit,
     &time::Time,
+    &allocs::Allocs,
     &whos::Whos,
     &checks::ChecksMagic,
     &lsmagic::Lsmagic,

@@ -56,7 +56,8 @@ struct TimeCall {
 
 impl Invocation for TimeCall {
     fn run(&self, session: &mut Session, show: &Router) -> CellOutcome {
-        let mut outcome = self.usage.run(session, STATEMENT, &self.code);
+        let evaluation = session.eval_generated_statements(&self.code);
+        let mut outcome = CellOutcome::from_evaluation(evaluation, "", |d| self.usage.compile_error(STATEMENT, d));
         let Some(mut result) = outcome.result.take() else { return outcome };
         if let Some(seconds) = result.remove(TIME_MIME).and_then(|s| s.trim().parse::<f64>().ok()) {
             show.send(Event::Stdout(format!("Wall time: {}\n", format_time(seconds))));

@@ -98,7 +98,7 @@ impl Analysis {
             }
         }
         items::attach_impls(&mut items);
-        let mentions = syntax::lexes(code).map(|tokens| mentioned(tokens)).unwrap_or_default();
+        let mentions = syntax::lexes(code).map(mentioned).unwrap_or_default();
         let names: BTreeSet<String> = mentions.iter().map(|(name, _)| name.clone()).collect();
         let fresh = first_bound
             .iter()

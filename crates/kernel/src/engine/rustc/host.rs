@@ -116,10 +116,10 @@ fn run_cell(library: &std::path::Path, transient: bool, variables: &mut Variable
     let host = Host {
         abi: ABI_VERSION,
         state: variables as *mut Variables as *mut c_void,
-        get: get,
-        take: take,
-        put: put,
-        fail: fail,
+        get,
+        take,
+        put,
+        fail,
     };
     // SAFETY: the entry point keeps the runtime's contract; `variables`
     // outlives the call and is reached only through `host` meanwhile.

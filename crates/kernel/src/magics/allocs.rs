@@ -1,0 +1,370 @@
+//! `%allocs STATEMENT` and `%%allocs`: what a statement allocated, counted
+//! at the allocator of the session's process, so that "did that copy?" has
+//! an exact answer: a copy is an allocation of the array's size, a view or
+//! an in-place operation none.
+//!
+//! The statements run at the top level of the cell between
+//! `ndlens_runtime::allocs::begin()` and `end()`, as `%time`'s do, so that
+//! their `let` bindings stay in the session and a final expression stays
+//! the cell's value; the count is the whole process's while they run
+//! ([`ndlens_runtime::allocs`]).
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use serde::Deserialize;
+use syn::{Expr, Stmt};
+
+use super::{args, Invocation, Magic, MagicError, Usage, STATEMENT};
+use ndlens_runtime::content::ALLOCS_MIME;
+
+use crate::engine::output::{Event, Router};
+use crate::engine::{Failure, Session};
+use crate::outcome::CellOutcome;
+use crate::syntax;
+
+pub struct Allocs;
+
+static USAGES: [Usage; 2] = [
+    Usage {
+        name: "%allocs",
+        synopsis: "%allocs [-q] [-o] STATEMENT",
+        help: "run a statement once and count what it allocates: did it copy?",
+    },
+    Usage { name: "%%allocs", synopsis: "%%allocs [-q] [-o]", help: "run the cell once and count what it allocates" },
+];
+
+/// The flags, for completion.
+const FLAGS: [&str; 2] = ["-q", "-o"];
+
+impl Magic for Allocs {
+    fn usages(&self) -> &'static [Usage] {
+        &USAGES
+    }
+
+    fn parse(&self, usage: &'static Usage, args: &str, body: &str) -> Result<Box<dyn Invocation>, MagicError> {
+        let (options, rest) = parse_options(args);
+        let body = if usage.name.starts_with("%%") {
+            if !rest.trim().is_empty() {
+                return Err(usage.error(format!("takes only -q and -o on its first line, not `{}`", rest.trim())));
+            }
+            if body.trim().is_empty() {
+                return Err(usage.error("the cell has nothing to count: put the statements under the first line"));
+            }
+            body
+        } else {
+            if rest.trim().is_empty() {
+                return Err(usage.error("what to count? It needs a statement"));
+            }
+            rest
+        };
+        args::check_statements(usage, body)?;
+        let code = code(body).map_err(|e| usage.error(format!("the statement is not Rust: {e}")))?;
+        Ok(Box::new(AllocsCall { usage, options, code }))
+    }
+
+    fn complete_argument(&self, word: &str) -> Vec<&'static str> {
+        if !word.starts_with('-') {
+            return Vec::new();
+        }
+        FLAGS.into_iter().filter(|flag| flag.starts_with(word)).collect()
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Options {
+    /// `-q`: print nothing.
+    quiet: bool,
+    /// `-o`: the figures are the cell's value.
+    output: bool,
+}
+
+/// Reads leading `-q` and `-o` and returns the rest of the line; anything
+/// else starts the statement (`%allocs -x` negates `x`).
+fn parse_options(args: &str) -> (Options, &str) {
+    let mut options = Options::default();
+    let mut rest = args.trim_start();
+    loop {
+        let flag = rest.split(char::is_whitespace).next().unwrap_or("");
+        match flag {
+            "-q" => options.quiet = true,
+            "-o" => options.output = true,
+            _ => return (options, rest),
+        }
+        rest = rest[flag.len()..].trim_start();
+    }
+}
+
+#[derive(Debug)]
+struct AllocsCall {
+    usage: &'static Usage,
+    options: Options,
+    code: String,
+}
+
+impl Invocation for AllocsCall {
+    fn run(&self, session: &mut Session, show: &Router) -> CellOutcome {
+        let mut evaluation = session.eval_generated_statements(&self.code);
+        // A count is reported even when the statement panicked or was
+        // interrupted: what it allocated until then.
+        let report = evaluation.outputs.remove(ALLOCS_MIME).map(|json| Report::from_json(&json));
+        let ended = match &evaluation.failure {
+            Some(Failure::Panic { message, .. }) if message == crate::engine::interrupts::PANIC_MESSAGE => {
+                "until the interrupt"
+            }
+            Some(Failure::Panic { .. }) => "until the panic",
+            _ => "",
+        };
+        let mut outcome = CellOutcome::from_evaluation(evaluation, "", |d| self.usage.compile_error(STATEMENT, d));
+        match report {
+            Some(Ok(Report::Counted(figures))) => {
+                if !self.options.quiet {
+                    let mut line = figures.summary();
+                    if !ended.is_empty() {
+                        line = format!("{ended}: {line}");
+                    }
+                    show.send(Event::Stdout(line + "\n"));
+                }
+                if self.options.output && outcome.error.is_none() {
+                    outcome.result = Some([("text/plain".to_string(), figures.repr())].into());
+                }
+            }
+            Some(Ok(Report::NotCounting(why))) => show.send(Event::Stderr(format!("{}: {why}\n", self.usage.name))),
+            Some(Err(e)) => eprintln!("ndlens: an unreadable %allocs report: {e}"),
+            None => {}
+        }
+        outcome
+    }
+}
+
+/// What the session sent back.
+#[derive(Debug, PartialEq)]
+enum Report {
+    Counted(Figures),
+    NotCounting(String),
+}
+
+impl Report {
+    fn from_json(json: &str) -> serde_json::Result<Report> {
+        #[derive(Deserialize)]
+        struct Refusal {
+            not_counting: String,
+        }
+        match serde_json::from_str::<Refusal>(json) {
+            Ok(refusal) => Ok(Report::NotCounting(refusal.not_counting)),
+            Err(_) => serde_json::from_str(json).map(Report::Counted),
+        }
+    }
+}
+
+/// The figures of [`ndlens_runtime::allocs::Allocs`], as sent.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+struct Figures {
+    allocations: u64,
+    reallocations: u64,
+    frees: u64,
+    bytes: u64,
+    peak: u64,
+    held: u64,
+    largest: u64,
+    earlier_frees: u64,
+    earlier_bytes: u64,
+    failed: u64,
+    failed_bytes: u64,
+    overflowed: bool,
+}
+
+impl Figures {
+    /// One line: `1 allocation, 80,000,000 B (80.0 MB): still held` or
+    /// `no allocation`, with reallocations, frees and the peak when there
+    /// were any.
+    fn summary(&self) -> String {
+        let mut parts = Vec::new();
+        if self.allocations == 0 && self.reallocations == 0 {
+            parts.push("no allocation".to_string());
+        } else {
+            let mut made = plural(self.allocations, "allocation");
+            if self.reallocations > 0 {
+                made.push_str(&format!(" and {}", plural(self.reallocations, "reallocation")));
+            }
+            made.push_str(&format!(", {}", bytes(self.bytes)));
+            let total_made = self.allocations + self.reallocations;
+            if total_made > 1 && self.largest < self.bytes {
+                made.push_str(&format!(", the largest {}", bytes(self.largest)));
+            }
+            parts.push(made);
+            let bound = if self.overflowed { "at most " } else { "" };
+            if self.frees > 0 && self.peak < self.bytes {
+                parts.push(format!(
+                    "{} freed, peak {bound}{} held at once",
+                    plural(self.frees, "block"),
+                    bytes(self.peak)
+                ));
+            } else if self.frees > 0 {
+                parts.push(format!("{} freed", plural(self.frees, "block")));
+            }
+            parts.push(match self.held {
+                0 => "nothing held at the end".to_string(),
+                held if held == self.bytes => "all still held".to_string(),
+                held => format!("{bound}{} still held", bytes(held)),
+            });
+        }
+        if self.earlier_frees > 0 {
+            parts.push(format!(
+                "{} made before freed ({})",
+                plural(self.earlier_frees, "block"),
+                bytes(self.earlier_bytes)
+            ));
+        }
+        if self.failed > 0 {
+            parts.push(format!("{} failed (the largest {})", plural(self.failed, "request"), bytes(self.failed_bytes)));
+        }
+        parts.join("; ")
+    }
+
+    /// What `-o` makes the cell's value: the figures as the `Allocs` that
+    /// `ndlens_runtime::allocs::count` returns to code.
+    fn repr(&self) -> String {
+        format!(
+            "Allocs {{ allocations: {}, reallocations: {}, frees: {}, bytes: {}, peak: {}, held: {}, largest: {}, \
+             earlier_frees: {}, earlier_bytes: {}, failed: {}, failed_bytes: {}, overflowed: {} }}",
+            self.allocations,
+            self.reallocations,
+            self.frees,
+            self.bytes,
+            self.peak,
+            self.held,
+            self.largest,
+            self.earlier_frees,
+            self.earlier_bytes,
+            self.failed,
+            self.failed_bytes,
+            self.overflowed
+        )
+    }
+}
+
+fn plural(n: u64, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
+/// Exact bytes, with a decimal size beside when they are many:
+/// `80,000,000 B (80.0 MB)`.
+fn bytes(n: u64) -> String {
+    const UNITS: [(&str, f64); 4] = [("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)];
+    let exact = format!("{} B", thousands(n));
+    match UNITS.iter().find(|(_, size)| n as f64 >= *size) {
+        Some((unit, size)) => format!("{exact} ({:.1} {unit})", n as f64 / size),
+        None => exact,
+    }
+}
+
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn code(body: &str) -> syn::Result<String> {
+    let mut stmts = syntax::statements(body)?.stmts;
+    let tail = match stmts.pop() {
+        // A loop is a statement, not a value: `loop {}` with no `break`
+        // has no type a `let` can take.
+        Some(Stmt::Expr(expr @ (Expr::Loop(_) | Expr::ForLoop(_) | Expr::While(_)), None)) => {
+            stmts.push(Stmt::Expr(expr, Some(Default::default())));
+            None
+        }
+        Some(Stmt::Expr(expr, None)) => Some(expr),
+        Some(other) => {
+            stmts.push(other);
+            None
+        }
+        None => None,
+    };
+    // No leading `::`: evcxr reads a line that starts with `:` as a command.
+    let end: TokenStream = quote!(ndlens_runtime::allocs::end(););
+    let code = match tail {
+        Some(expr) => quote! {
+            ndlens_runtime::allocs::begin();
+            #(#stmts)*
+            { let __ndlens_value = #expr; #end __ndlens_value }
+        },
+        None => quote! {
+            ndlens_runtime::allocs::begin();
+            #(#stmts)*
+            #end
+        },
+    };
+    Ok(code.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::only_magic;
+    use super::*;
+
+    #[test]
+    fn copies_views_and_loops_read_at_a_glance() {
+        let copy = Figures {
+            allocations: 1,
+            bytes: 80_000_000,
+            peak: 80_000_000,
+            held: 80_000_000,
+            largest: 80_000_000,
+            ..Figures::default()
+        };
+        assert_eq!(copy.summary(), "1 allocation, 80,000,000 B (80.0 MB); all still held");
+        assert_eq!(Figures::default().summary(), "no allocation");
+        let temporary = Figures { frees: 1, held: 0, ..copy.clone() };
+        assert_eq!(temporary.summary(), "1 allocation, 80,000,000 B (80.0 MB); 1 block freed; nothing held at the end");
+        let looped = Figures { allocations: 10, frees: 10, bytes: 800, peak: 80, largest: 80, ..Figures::default() };
+        assert_eq!(
+            looped.summary(),
+            "10 allocations, 800 B, the largest 80 B; 10 blocks freed, peak 80 B held at once; nothing held at the end"
+        );
+        let grown = Figures {
+            allocations: 1,
+            reallocations: 2,
+            bytes: 56,
+            held: 32,
+            largest: 32,
+            peak: 32,
+            ..Figures::default()
+        };
+        assert_eq!(grown.summary(), "1 allocation and 2 reallocations, 56 B, the largest 32 B; 32 B still held");
+        let dropped = Figures { earlier_frees: 1, earlier_bytes: 8_003_072, ..Figures::default() };
+        assert_eq!(dropped.summary(), "no allocation; 1 block made before freed (8,003,072 B (8.0 MB))");
+    }
+
+    #[test]
+    fn reports_are_figures_or_a_reason() {
+        let figures =
+            Report::from_json(&ndlens_runtime::allocs::Allocs { allocations: 2, ..Default::default() }.to_json(false));
+        assert_eq!(figures.unwrap(), Report::Counted(Figures { allocations: 2, ..Figures::default() }));
+        let refusal = Report::from_json(r#"{"not_counting": "no ledger"}"#).unwrap();
+        assert_eq!(refusal, Report::NotCounting("no ledger".into()));
+    }
+
+    #[test]
+    fn flags_come_first_and_the_statement_stays_at_the_top() {
+        assert_eq!(parse_options("-q -o a.t()"), (Options { quiet: true, output: true }, "a.t()"));
+        assert_eq!(parse_options("-a"), (Options::default(), "-a"));
+        let counted = code("let b = a.to_owned();\nb.len()").unwrap().split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(counted.starts_with("ndlens_runtime :: allocs :: begin () ; let b = a . to_owned () ;"), "{counted}");
+        assert!(counted.ends_with("ndlens_runtime :: allocs :: end () ; __ndlens_value }"), "{counted}");
+        let looped = code("loop { break; }").unwrap();
+        assert!(!looped.contains("__ndlens_value"), "{looped}");
+    }
+
+    #[test]
+    fn mistakes_show_the_usage() {
+        assert!(only_magic("%allocs").unwrap_err().to_string().starts_with("%allocs: what to count?"));
+        assert!(only_magic("%%allocs -q\n").unwrap_err().to_string().contains("nothing to count"));
+        assert!(only_magic("%allocs let = ;").unwrap_err().to_string().contains("not Rust"));
+    }
+}
