@@ -13,6 +13,9 @@ use crate::content;
 /// Reports every panic of this process as a [`content::PANIC_MIME`] block:
 /// `file:line:column` on the first line, the message after.
 pub fn install_hook() {
+    // Found now, not in the hook: finding it allocates, and a count may be
+    // running when the hook runs.
+    crate::allocs::find_ledger();
     std::panic::set_hook(Box::new(|info| {
         // What the report allocates is not the panicking statement's.
         crate::allocs::end_by_panic();

@@ -7,7 +7,9 @@
 //! `ndlens_runtime::allocs::begin()` and `end()`, as `%time`'s do, so that
 //! their `let` bindings stay in the session and a final expression stays
 //! the cell's value; the count is the whole process's while they run
-//! ([`ndlens_runtime::allocs`]).
+//! ([`ndlens_runtime::allocs`]). A panic ends the count as its report
+//! starts; a panic message with arguments (`panic!("{n}")`) is formatted
+//! before that, and counts as the statement's last allocation.
 
 use proc_macro2::TokenStream;
 use quote::quote;
