@@ -3,13 +3,18 @@ under IPython's %timeit, in the same run, with the memory floor of the
 in-place multiply: a native Rust loop over the same 10M f64, compiled here
 with rustc -O and run with the huge pages the kernel's sessions get.
 
-    .venv/bin/python bench/recipe_bench.py
+    .venv/bin/python bench/recipe_bench.py [--without-allocs]
 
 Prints one row per cell: each kernel's mean per loop and the ratio
-ndlens / NumPy (below 1, the Rust cell is faster). Machines are noisy and
+ndlens / NumPy (below 1, the Rust cell is faster). `--without-allocs` also
+builds the kernel without the counting allocator `%allocs` reads (cargo
+feature `allocs`, into target/without-allocs) and times every cell on it
+too, in the same run, to show what the allocator costs cells that do not
+count. Machines are noisy and
 differ by 2x: compare ratios from one run, not times from different days.
 """
 
+import argparse
 import os
 import pathlib
 import re
@@ -17,7 +22,12 @@ import statistics
 import subprocess
 import tempfile
 
+import jupyter_client
+from jupyter_client.kernelspec import KernelSpecManager
+
 from kernel_bench import run, start, stop
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 # (what, ndlens setup, ndlens timing, NumPy setup, NumPy timing); a setup of
 # None keeps the previous row's. The cells are the recipe notebook's.
@@ -105,30 +115,68 @@ def show(seconds):
     return f"{seconds / 1e-9:.3g} ns"
 
 
+def start_without_allocs(folder):
+    """The kernel built without the counting allocator, installed in
+    `folder`, and a client to it."""
+    target = ROOT / "target" / "without-allocs"
+    subprocess.run(["cargo", "build", "--release", "-p", "ndlens-kernel", "--no-default-features"],
+                   cwd=ROOT, env={**os.environ, "CARGO_TARGET_DIR": str(target)}, check=True)
+    subprocess.run([str(target / "release" / "ndlens"), "install", "--prefix", folder], check=True,
+                   stdout=subprocess.DEVNULL)
+    specs = KernelSpecManager(kernel_dirs=[os.path.join(folder, "share", "jupyter", "kernels")])
+    manager = jupyter_client.KernelManager(kernel_name="ndlens", kernel_spec_manager=specs)
+    manager.start_kernel()
+    client = manager.client()
+    client.start_channels()
+    client.wait_for_ready(timeout=120)
+    return manager, client
+
+
 def main():
-    sessions = {name: start(name) for name in ("ndlens", "python3")}
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--without-allocs", action="store_true",
+                        help="also time every cell on a kernel built without %%allocs's counting allocator")
+    args = parser.parse_args()
+    kernels = {"ndlens": "ndlens", "NumPy": "python3"}
+    folder = tempfile.TemporaryDirectory()
+    sessions = {label: start(name) for label, name in kernels.items()}
+    if args.without_allocs:
+        sessions["no count"] = start_without_allocs(folder.name)
     try:
         results = []
         for what, rust_setup, rust, numpy_setup, numpy in ROWS:
-            if rust_setup:
-                run(sessions["ndlens"][1], rust_setup)
-            if numpy_setup:
-                run(sessions["python3"][1], numpy_setup)
-            results.append((what, timed(sessions["ndlens"][1], rust), timed(sessions["python3"][1], numpy)))
+            row = {}
+            for label, (_, client) in sessions.items():
+                python = label == "NumPy"
+                setup = numpy_setup if python else rust_setup
+                if setup:
+                    run(client, setup)
+                row[label] = timed(client, numpy if python else rust)
+            results.append((what, row))
     finally:
         for manager, client in sessions.values():
             stop(manager, client)
+        folder.cleanup()
     floor = memory_floor()
 
     width = max(len(r[0]) for r in results)
-    print(f"{'recipe cell':<{width}}  {'ndlens':>10}  {'NumPy':>10}  ratio")
-    for what, ours, theirs in results:
-        print(f"{what:<{width}}  {show(ours):>10}  {show(theirs):>10}  {ours / theirs:.2f}")
-    ratios = [ours / theirs for _, ours, theirs in results]
+    labels = list(sessions)
+    print(f"{'recipe cell':<{width}}  " + "  ".join(f"{label:>10}" for label in labels) + "  ratio"
+          + ("  with/without count" if args.without_allocs else ""))
+    for what, row in results:
+        line = f"{what:<{width}}  " + "  ".join(f"{show(row[label]):>10}" for label in labels)
+        line += f"  {row['ndlens'] / row['NumPy']:.2f}"
+        if args.without_allocs:
+            line += f"  {row['ndlens'] / row['no count']:.2f}"
+        print(line)
+    ratios = [row["ndlens"] / row["NumPy"] for _, row in results]
     print(f"\nrows at or below 1.0: {sum(r <= 1.0 for r in ratios)} of {len(ratios)}; "
           f"median ratio {statistics.median(ratios):.2f}")
     print(f"memory floor, native in-place multiply of 10M f64: {show(floor)}; "
-          f"the kernel's a *= 2 is {results[0][1] / floor:.2f}x the floor")
+          f"the kernel's a *= 2 is {results[0][1]['ndlens'] / floor:.2f}x the floor")
+    if args.without_allocs:
+        costs = [row["ndlens"] / row["no count"] for _, row in results]
+        print(f"with the counting allocator / without, median over the rows: {statistics.median(costs):.2f}")
 
 
 if __name__ == "__main__":

@@ -28,10 +28,31 @@ RECIPE_ANSWERS = {
     "step5:same-product": "true",           # tiling and broadcasting agree
 }
 
+# What `%allocs` counts at each "copy or view?" step, line by line.
+RECIPE_ALLOCS = {
+    "step2:allocs": "no allocation\n1 allocation, 80 B; all still held\n",
+    "step3:allocs": "no allocation\n1 allocation, 80,000 B (80.0 kB); 1 block freed; nothing held at the end\n",
+    "step4:allocs": "no allocation\n1 allocation, 80,000 B (80.0 kB); 1 block freed; nothing held at the end\n",
+}
+
 
 def tagged(notebook, tag):
     (cell,) = [c for c in notebook.cells if tag in c.get("metadata", {}).get("tags", [])]
     return cell
+
+
+def stdout_text(cell):
+    return "".join(o["text"] for o in cell.outputs if o["output_type"] == "stream" and o["name"] == "stdout")
+
+
+def assert_counts(notebook):
+    for tag, expected in RECIPE_ALLOCS.items():
+        assert stdout_text(tagged(notebook, tag)) == expected, tag
+    tiled, broadcast = stdout_text(tagged(notebook, "step5:allocs")).splitlines()
+    # Two n x n buffers of i64 for tiling (and the small blocks of their
+    # dynamic shapes), one for broadcasting.
+    assert re.match(r"\d+ allocations, 16,\d{3},\d{3} B .* the largest 8,000,000 B", tiled), tiled
+    assert broadcast == "1 allocation, 8,000,000 B (8.0 MB); 1 block freed; nothing held at the end"
 
 
 def result_text(cell):
@@ -72,6 +93,7 @@ def test_the_recipe_runs_the_same_on_the_evcxr_engine():
     assert_clean(notebook)
     for tag, expected in RECIPE_ANSWERS.items():
         assert result_text(tagged(notebook, tag)) == expected, tag
+    assert_counts(notebook)
 
 
 @pytest.mark.parametrize("name", [p.name for p in NOTEBOOKS])
@@ -88,6 +110,10 @@ def test_the_recipes_booleans_come_out_the_same(executed):
     notebook = executed[RECIPE.name]
     for tag, expected in RECIPE_ANSWERS.items():
         assert result_text(tagged(notebook, tag)) == expected, tag
+
+
+def test_each_copy_or_view_step_is_counted(executed):
+    assert_counts(executed[RECIPE.name])
 
 
 def test_a_view_starting_one_element_in_has_an_address_8_bytes_on(executed):
