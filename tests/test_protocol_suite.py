@@ -1,11 +1,6 @@
 """The Jupyter project's kernel test suite (`jupyter_kernel_test`), which
-validates every message against the protocol's schemas, with Rust samples.
-
-Skipped, and why:
-- test_clear_output: a Rust cell has no way to ask for clear_output: evcxr
-  passes a cell's output to the kernel only as streams and mime bundles.
-- IopubWelcomeTests: iopub_welcome (JEP 65) needs an XPUB socket, which the
-  kernel does not bind.
+validates every message against the protocol's schemas, with Rust samples:
+every test of it, with none skipped, on both engines.
 """
 
 import jupyter_kernel_test
@@ -47,6 +42,8 @@ class NdlensKernelTests(jupyter_kernel_test.KernelTests):
     # IPython's `?NAME` help, shown in the pager.
     code_page_something = "?Vec::<u8>::new"
 
+    code_clear_output = "clear_output(false);"
+
     code_history_pattern = "6*7"
     supported_history_operations = ("tail", "range", "search")
 
@@ -55,3 +52,9 @@ class NdlensKernelTests(jupyter_kernel_test.KernelTests):
 class NdlensEvcxrKernelTests(NdlensKernelTests):
     """The same suite against the evcxr engine, so that it cannot rot."""
     kernel_name = ENGINES["evcxr"]
+
+
+class NdlensIopubWelcomeTests(jupyter_kernel_test.IopubWelcomeTests):
+    """A new IOPub subscriber is welcomed (JEP 65)."""
+    kernel_name = KERNEL_NAME
+    support_iopub_welcome = True

@@ -13,6 +13,9 @@
 //! - [`content`]: rich output as mime blocks on standard output;
 //! - [`show`]: how a cell's final value is shown when its type has no
 //!   display of its own;
+//! - [`display`]: values shown in the middle of a cell, updated in place,
+//!   and the cell's output cleared;
+//! - [`input`]: a line asked of the user;
 //! - [`interrupt`]: the checks that let an interrupt stop a cell's loops
 //!   without ending the session;
 //! - [`panic`]: the panic report the kernel turns into the cell's error;
@@ -26,7 +29,17 @@
 pub mod allocs;
 pub mod cell;
 pub mod content;
+pub mod display;
 pub mod host;
+pub mod input;
 pub mod interrupt;
 pub mod panic;
 pub mod show;
+
+/// What every session imports (as a glob, so that a cell's own items of the
+/// same names win): displays in the middle of a cell, and input.
+pub mod prelude {
+    pub use crate::display::{clear_output, Html, Png, Svg};
+    pub use crate::input::{getpass, input};
+    pub use crate::{display, update_display};
+}

@@ -69,7 +69,7 @@ pub struct Session {
 /// the `Debug` display of values, which spares evcxr its second compile of
 /// a cell whose value has no `evcxr_display` of its own.
 const PRELUDE_USES: &str =
-    "use ndarray::prelude::*;\nuse ndlens::prelude::*;\nuse ndlens_runtime::show::ShowDebug as _;";
+    "use ndarray::prelude::*;\nuse ndlens::prelude::*;\nuse ndlens_runtime::prelude::*;\nuse ndlens_runtime::show::ShowDebug as _;";
 
 impl Session {
     /// Starts a session on `engine`: runs the prelude.

@@ -3,17 +3,17 @@
 use std::collections::BTreeMap;
 
 use jupyter_protocol::{
-    CodeMirrorMode, CompleteReply, DisplayData, ErrorOutput, ExecuteInput, ExecuteReply, ExecuteRequest, ExecuteResult,
-    ExecutionCount, ExpressionResult, HelpLink, HistoryReply, InspectReply, InterruptReply, IsCompleteReply,
-    IsCompleteReplyStatus, JupyterMessage, JupyterMessageContent, KernelInfoReply, LanguageInfo, Media, Payload,
-    ReplyError, ReplyStatus, ShutdownReply, Stdio, StreamContent, Transient,
+    ClearOutput, CodeMirrorMode, CompleteReply, DisplayData, ErrorOutput, ExecuteInput, ExecuteReply, ExecuteRequest,
+    ExecuteResult, ExecutionCount, ExpressionResult, HelpLink, HistoryReply, InspectReply, InterruptReply,
+    IsCompleteReply, IsCompleteReplyStatus, JupyterMessage, JupyterMessageContent, KernelInfoReply, LanguageInfo,
+    Media, Payload, ReplyError, ReplyStatus, ShutdownReply, Stdio, StreamContent, Transient, UpdateDisplayData,
 };
 
 use super::comms;
 use super::history::History;
 use super::Kernel;
 use crate::cell::{self, Completeness};
-use crate::engine::output::Event;
+use crate::engine::output::{Answer, Event};
 use crate::outcome::{CellOutcome, ErrorReport};
 
 /// What the kernel remembers between requests.
@@ -70,6 +70,7 @@ pub async fn control(kernel: &Kernel, request: &JupyterMessage) -> Option<Jupyte
     let content: JupyterMessageContent = match &request.content {
         JupyterMessageContent::InterruptRequest(_) => {
             kernel.engine.interrupt();
+            kernel.router.interrupt_input();
             InterruptReply { status: ReplyStatus::Ok, error: None }.into()
         }
         JupyterMessageContent::ShutdownRequest(r) => {
@@ -147,17 +148,39 @@ async fn execute(kernel: &Kernel, request: &JupyterMessage, r: &ExecuteRequest) 
     let (sink, mut events) = tokio::sync::mpsc::unbounded_channel::<Event>();
     let iopub = kernel.iopub.clone();
     let widgets = kernel.widgets.clone();
+    let displays = kernel.displays.clone();
+    let stdin = kernel.stdin.clone();
     let parent = request.clone();
     let silent = r.silent;
     let publisher = tokio::spawn(async move {
         while let Some(event) = events.recv().await {
             if silent {
+                if let Event::Input { wait, .. } = event {
+                    wait.answer(Answer::Refused("a silent request takes no input".into()));
+                }
                 continue;
             }
             match event {
                 Event::Stdout(text) => iopub.publish(StreamContent { name: Stdio::Stdout, text }, &parent),
                 Event::Stderr(text) => iopub.publish(StreamContent { name: Stdio::Stderr, text }, &parent),
                 Event::Display(data) => iopub.publish(DisplayData::new(media(data)), &parent),
+                Event::Displayed { data, id } => {
+                    let mut shown = DisplayData::new(media(data));
+                    if let Some(id) = id {
+                        shown.transient = Some(Transient { display_id: Some(id.clone()) });
+                        crate::sync::lock(&displays).insert(id);
+                    }
+                    iopub.publish(shown, &parent);
+                }
+                Event::Updated { data, id } => {
+                    if crate::sync::lock(&displays).contains(&id) {
+                        iopub.publish(UpdateDisplayData::new(media(data), &id), &parent);
+                    } else {
+                        eprintln!("ndlens: an update of display `{id}`, which was never shown: nothing to update");
+                    }
+                }
+                Event::ClearOutput { wait } => iopub.publish(ClearOutput { wait }, &parent),
+                Event::Input { prompt, password, wait } => stdin.ask(prompt, password, wait, &parent).await,
                 Event::Explore(explore) => {
                     let (sent, bundle) = crate::explorer::open(&mut crate::sync::lock(&widgets), explore);
                     comms::publish(&iopub, sent, &parent);

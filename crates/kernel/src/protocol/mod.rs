@@ -12,15 +12,19 @@
 mod comms;
 mod handlers;
 mod history;
+mod stdin;
 mod wire;
 
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use jupyter_protocol::{ConnectionInfo, ExecutionState, JupyterMessage, JupyterMessageContent, ReplyStatus, Status};
+use jupyter_protocol::{
+    ConnectionInfo, ExecutionState, IoPubWelcome, JupyterMessage, JupyterMessageContent, ReplyStatus, Status,
+};
 use jupyter_zmq_client::{
-    create_kernel_control_connection, create_kernel_heartbeat_connection, create_kernel_iopub_connection,
-    create_kernel_shell_connection, create_kernel_stdin_connection, KernelShellConnection,
+    create_kernel_control_connection, create_kernel_heartbeat_connection, create_kernel_iopub_xpub_connection,
+    create_kernel_shell_connection, create_kernel_stdin_connection, KernelIoPubXPubConnection, KernelShellConnection,
+    SubscriptionEvent,
 };
 use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
 
@@ -68,6 +72,10 @@ pub struct Kernel {
     pub state: tokio::sync::Mutex<handlers::SessionState>,
     /// The widget models, shared with the tasks that publish a cell's output.
     pub widgets: Arc<std::sync::Mutex<Widgets>>,
+    /// The display ids cells have shown, which later cells may update.
+    pub displays: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
+    /// Where input requests go, and the one awaiting its reply.
+    pub stdin: Arc<stdin::Stdin>,
 }
 
 /// Binds the channels in `info` and serves until a shutdown request.
@@ -76,19 +84,12 @@ pub async fn serve(info: ConnectionInfo, engine: EngineHandle, router: Router) -
     let bind = |what: &str| format!("binding the {what} channel on {}", info.ip);
     let mut shell = create_kernel_shell_connection(&info, &session_id).await.with_context(|| bind("shell"))?;
     let mut control = create_kernel_control_connection(&info, &session_id).await.with_context(|| bind("control"))?;
-    let mut iopub_socket = create_kernel_iopub_connection(&info, &session_id).await.with_context(|| bind("iopub"))?;
-    // Nothing reads from stdin yet, but clients expect the channel bound.
-    let _stdin = create_kernel_stdin_connection(&info, &session_id).await.with_context(|| bind("stdin"))?;
+    let iopub_socket = create_kernel_iopub_xpub_connection(&info, &session_id).await.with_context(|| bind("iopub"))?;
+    let stdin_socket = create_kernel_stdin_connection(&info, &session_id).await.with_context(|| bind("stdin"))?;
     let mut heartbeat = create_kernel_heartbeat_connection(&info).await.with_context(|| bind("heartbeat"))?;
 
-    let (outbox, mut to_publish) = unbounded_channel::<JupyterMessage>();
-    tokio::spawn(async move {
-        while let Some(message) = to_publish.recv().await {
-            if let Err(e) = iopub_socket.send(message).await {
-                eprintln!("ndlens: could not publish on iopub: {e}");
-            }
-        }
-    });
+    let (outbox, to_publish) = unbounded_channel::<JupyterMessage>();
+    tokio::spawn(publish(iopub_socket, to_publish));
     tokio::spawn(async move { while heartbeat.single_heartbeat().await.is_ok() {} });
 
     let kernel = Arc::new(Kernel {
@@ -97,6 +98,8 @@ pub async fn serve(info: ConnectionInfo, engine: EngineHandle, router: Router) -
         router,
         state: tokio::sync::Mutex::new(handlers::SessionState::default()),
         widgets: Arc::default(),
+        displays: Arc::default(),
+        stdin: stdin::Stdin::serve(stdin_socket),
     });
 
     let control_kernel = kernel.clone();
@@ -118,6 +121,39 @@ pub async fn serve(info: ConnectionInfo, engine: EngineHandle, router: Router) -
     loop {
         let Some(request) = next_request(&mut shell, "shell").await else { continue };
         serve_shell_request(&kernel, &mut shell, request).await;
+    }
+}
+
+/// Publishes what the handlers send, and welcomes each new subscriber with
+/// an `iopub_welcome` (JEP 65), so that a client knows from when on it
+/// misses nothing. IOPub is an XPUB socket for this: it hears subscriptions,
+/// and registers a subscriber only when its subscription is read, so this
+/// task reads them as they come.
+async fn publish(
+    mut socket: KernelIoPubXPubConnection,
+    mut to_publish: tokio::sync::mpsc::UnboundedReceiver<JupyterMessage>,
+) {
+    loop {
+        let message = tokio::select! {
+            message = to_publish.recv() => match message {
+                Some(message) => message,
+                // The handlers are gone: the kernel is ending.
+                None => return,
+            },
+            event = socket.recv_subscription() => match event {
+                Ok(SubscriptionEvent::Subscribe(topic)) => {
+                    JupyterMessage::new(IoPubWelcome::new(topic), None).with_zmq_identities(Vec::new())
+                }
+                Ok(SubscriptionEvent::Unsubscribe(_)) => continue,
+                Err(e) => {
+                    eprintln!("ndlens: an unreadable subscription on iopub: {e}");
+                    continue;
+                }
+            },
+        };
+        if let Err(e) = socket.send(message).await {
+            eprintln!("ndlens: could not publish on iopub: {e}");
+        }
     }
 }
 

@@ -56,6 +56,7 @@ const SESSION_LIBRARY: &str = "libndlens_session.so";
 
 /// Serves the kernel until it closes the socket.
 pub fn serve() -> Result<()> {
+    super::input::serve();
     // Held for the life of the process: were the last cell that links it
     // unloaded, it would go with the cell, and the standard library with
     // it (the panic hook, the interrupt flag, stdout's buffer).
@@ -113,14 +114,7 @@ fn run_cell(library: &std::path::Path, transient: bool, variables: &mut Variable
         Err(e) => return Outcome::NotLoaded(e.to_string()),
     };
     let threads = thread_count();
-    let host = Host {
-        abi: ABI_VERSION,
-        state: variables as *mut Variables as *mut c_void,
-        get,
-        take,
-        put,
-        fail,
-    };
+    let host = Host { abi: ABI_VERSION, state: variables as *mut Variables as *mut c_void, get, take, put, fail };
     // SAFETY: the entry point keeps the runtime's contract; `variables`
     // outlives the call and is reached only through `host` meanwhile.
     let code = unsafe { entry(&host) };

@@ -15,6 +15,7 @@ mod analyzer;
 mod cache;
 mod compiler;
 pub mod host;
+mod input;
 mod items;
 pub mod libraries;
 mod paths;

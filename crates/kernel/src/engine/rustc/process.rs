@@ -11,7 +11,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -71,6 +71,8 @@ pub enum Lost {
 
 pub struct SessionProcess {
     child: Child,
+    /// The process's standard input: answers to its asks for input.
+    answers: ChildStdin,
     requests: UnixStream,
     messages: Receiver<Message>,
     runs: u64,
@@ -84,7 +86,7 @@ impl SessionProcess {
         let (ours, theirs) = UnixStream::pair().context("making a socket for the session process")?;
         let exe = std::env::current_exe().context("finding this program's path")?;
         let mut command = Command::new(exe);
-        command.arg("session").stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        command.arg("session").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
         let library_path = std::env::join_paths(&environment.library_path).context("joining library paths")?;
         command.env("LD_LIBRARY_PATH", library_path);
         for (name, value) in &environment.variables {
@@ -109,10 +111,11 @@ impl SessionProcess {
         let (sender, messages) = crossbeam_channel::unbounded();
         let stdout = child.stdout.take().expect("piped");
         let stderr = child.stderr.take().expect("piped");
+        let answers = child.stdin.take().expect("piped");
         read_stream(BufReader::new(stdout), Stream::Stdout, router.clone(), sender.clone());
         read_stream(BufReader::new(stderr), Stream::Stderr, router.clone(), sender.clone());
         read_replies(ours.try_clone().context("cloning the session socket")?, sender);
-        Ok(SessionProcess { child, requests: ours, messages, runs: 0, environment, router, control })
+        Ok(SessionProcess { child, answers, requests: ours, messages, runs: 0, environment, router, control })
     }
 
     /// Ends the process and starts a new one, with no variables.
@@ -177,6 +180,14 @@ impl SessionProcess {
                 Ok(Message::End { stream: Stream::Stdout, run: ended }) if ended == run => stdout_done = true,
                 Ok(Message::End { stream: Stream::Stderr, run: ended }) if ended == run => stderr_done = true,
                 Ok(Message::End { .. }) => {}
+                Ok(Message::Reply(Reply::Input { prompt, password })) => {
+                    let mut answer =
+                        serde_json::to_string(&self.router.ask(prompt, password)).expect("answers serialise");
+                    answer.push('\n');
+                    if self.answers.write_all(answer.as_bytes()).is_err() {
+                        return Err(self.lost());
+                    }
+                }
                 Ok(Message::Reply(r)) => reply = Some(r),
                 Ok(Message::Closed) | Err(_) => return Err(self.lost()),
             }
@@ -242,11 +253,9 @@ fn signal_name(signal: i32) -> &'static str {
 /// Reads one of the process's output streams: lines to the router, content
 /// blocks and end marks to the channel.
 fn read_stream(mut reader: impl BufRead + Send + 'static, stream: Stream, router: Router, sender: Sender<Message>) {
-    let show = move |text: String| {
-        router.send(match stream {
-            Stream::Stderr => Event::Stderr(text),
-            Stream::Stdout => Event::Stdout(text),
-        })
+    let show = move |text: String| match stream {
+        Stream::Stderr => router.send(Event::Stderr(text)),
+        Stream::Stdout => Event::printed(text).into_iter().for_each(|event| router.send(event)),
     };
     std::thread::Builder::new()
         .name(format!("ndlens-{stream:?}").to_lowercase())

@@ -32,6 +32,13 @@ pub enum Reply {
         stored: Vec<Stored>,
     },
     Dropped,
+    /// Sent while a cell runs, not in reply: the cell reads standard
+    /// input; the kernel writes the [`Answer`](crate::engine::output::Answer)
+    /// to the process's standard input.
+    Input {
+        prompt: String,
+        password: bool,
+    },
 }
 
 /// How a cell's run ended.
