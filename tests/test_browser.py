@@ -169,3 +169,35 @@ def test_the_explorer_redraws_as_a_slider_moves_in_jupyterlab(lab, tmp_path):
     assert svg_after != svg_before
     assert ravel == "a copy"
     assert "s![..;2, ..]" in expression
+
+
+def test_the_playground_redraws_one_diagram_in_place_in_jupyterlab(lab, tmp_path):
+    base, token = lab
+    playground = nbformat.read(ROOT / "notebooks" / "layout-playground.ipynb", as_version=4)
+    (redraw,) = [c for c in playground.cells if "redraw" in c.get("metadata", {}).get("tags", [])]
+    notebook = nbformat.v4.new_notebook(metadata=playground.metadata)
+    notebook.cells.append(nbformat.v4.new_code_cell(redraw.source))
+    nbformat.write(notebook, tmp_path / "notebooks" / "redraw.ipynb")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        open_notebook(page, f"{base}/lab/tree/redraw.ipynb?token={token}")
+        page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        # The last drawing replaces the first where it stands.
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('.jp-OutputArea-output svg')].some(s => s.innerHTML.includes('..;4'))",
+            timeout=120_000,
+        )
+        page.wait_for_function(
+            "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'",
+            timeout=60_000,
+        )
+        drawings = page.locator(".jp-OutputArea-output svg")
+        count = drawings.count()
+        final = drawings.first.inner_html()
+        shot = ARTIFACTS / "redraw-in-jupyterlab.png"
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(shot))
+        browser.close()
+    assert count == 1
+    assert "..;4" in final and "..;1" not in final

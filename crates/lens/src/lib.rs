@@ -13,7 +13,8 @@
 //! - [`layout`]: shape, byte strides, contiguity and the bytes reached;
 //! - [`ravel`], [`flatten`], [`reshape`] and [`tile`]: NumPy's operations,
 //!   returning views exactly where NumPy does;
-//! - [`Diagram`] and [`diagram!`]: SVG pictures of arrays over their buffers.
+//! - [`Diagram`] and [`diagram!`]: SVG pictures of arrays over their buffers;
+//! - [`check`]: checks for exercises, whose failures teach.
 //!
 //! Every function accepts any element type and dimension, and owned arrays,
 //! views, `ArcArray` and `CowArray` alike.
@@ -38,6 +39,7 @@
 pub use ndarray;
 
 mod address;
+pub mod check;
 pub mod diagram;
 mod explain;
 mod layout;
