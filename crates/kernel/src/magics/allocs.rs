@@ -16,6 +16,7 @@ use quote::quote;
 use serde::Deserialize;
 use syn::{Expr, Stmt};
 
+use super::timing::thousands;
 use super::{args, Invocation, Magic, MagicError, Usage, STATEMENT};
 use ndlens_runtime::content::ALLOCS_MIME;
 
@@ -258,18 +259,6 @@ fn bytes(n: u64) -> String {
         Some((unit, size)) => format!("{exact} ({:.1} {unit})", n as f64 / size),
         None => exact,
     }
-}
-
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 fn code(body: &str) -> syn::Result<String> {

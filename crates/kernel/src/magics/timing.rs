@@ -140,7 +140,7 @@ fn trim_zeros(number: &str) -> &str {
 }
 
 /// Python's `{:,}`: `1000000` → `1,000,000`.
-fn thousands(n: u64) -> String {
+pub(super) fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
