@@ -139,25 +139,53 @@ impl DerivedViews {
             return Rewritten::unchanged(code);
         }
         if let Ok(tokens) = syntax::lexes(code) {
-            self.collect_uses(tokens, &mut more);
+            self.collect_uses(tokens, None, &mut more);
         }
         Rewritten::apply(code, more)
     }
 
-    fn collect_uses(&self, tokens: TokenStream, edits: &mut Vec<Edit>) {
+    /// Finds the uses of remembered views in `tokens`, the cell or a group
+    /// in it (`outer` holds the names its enclosing blocks bind). As in
+    /// Rust, a `let` of the same name inside a block is the block's own
+    /// value from the end of its statement on, and the name a `for` binds
+    /// is its own in the loop's body. A `let` at the top of the cell
+    /// replaces the view itself ([`DerivedViews::forget_rebound`],
+    /// [`DerivedViews::adopt`]).
+    fn collect_uses(&self, tokens: TokenStream, outer: Option<&[String]>, edits: &mut Vec<Edit>) {
         let trees: Vec<TokenTree> = tokens.into_iter().collect();
+        let in_block = outer.is_some();
+        let mut shadowed = outer.unwrap_or_default().to_vec();
+        // A `let`'s name, in scope once its statement ends; a `for`'s, in
+        // the body that follows.
+        let mut binding: Option<String> = None;
+        let mut loop_variable: Option<String> = None;
         for (i, tree) in trees.iter().enumerate() {
+            let previous = i.checked_sub(1).map(|p| &trees[p]);
+            let after = |keywords: &[&str]| matches!(previous, Some(TokenTree::Ident(k)) if keywords.contains(&k.to_string().as_str()));
             match tree {
-                TokenTree::Group(group) => self.collect_uses(group.stream(), edits),
+                TokenTree::Group(group) => {
+                    let mut inner = shadowed.clone();
+                    if group.delimiter() == proc_macro2::Delimiter::Brace {
+                        inner.extend(loop_variable.take());
+                    }
+                    self.collect_uses(group.stream(), Some(&inner), edits);
+                }
+                TokenTree::Punct(p) if p.as_char() == ';' => shadowed.extend(binding.take()),
                 TokenTree::Ident(ident) => {
-                    let Some(view) = self.get(&ident.to_string()) else { continue };
-                    let previous = i.checked_sub(1).map(|p| &trees[p]);
+                    let name = ident.to_string();
+                    let Some(view) = self.get(&name) else { continue };
+                    if after(&["let", "mut"]) && in_block {
+                        binding = Some(name.clone());
+                    }
+                    if after(&["for"]) {
+                        loop_variable = Some(name.clone());
+                    }
                     let next = trees.get(i + 1);
                     let after_dot_or_path =
                         matches!(previous, Some(TokenTree::Punct(p)) if p.as_char() == '.' || p.as_char() == ':');
-                    let binds = matches!(previous, Some(TokenTree::Ident(k)) if ["let", "mut", "ref", "fn", "struct", "enum", "mod", "use", "type"].contains(&k.to_string().as_str()));
+                    let binds = after(&["let", "mut", "ref", "fn", "struct", "enum", "mod", "use", "type", "for"]);
                     let path_or_macro = matches!(next, Some(TokenTree::Punct(p)) if (p.as_char() == ':' && p.spacing() == proc_macro2::Spacing::Joint) || p.as_char() == '!');
-                    if after_dot_or_path || binds || path_or_macro {
+                    if after_dot_or_path || binds || path_or_macro || shadowed.contains(&name) {
                         continue;
                     }
                     edits.push(Edit {
@@ -193,7 +221,7 @@ impl DerivedViews {
         }
         let mut uses = Vec::new();
         if let Ok(tokens) = syntax::lexes(code) {
-            self.collect_uses(tokens, &mut uses);
+            self.collect_uses(tokens, None, &mut uses);
         }
         // Uses inside the blanked statements vanish with them.
         uses.retain(|u| {
@@ -269,6 +297,16 @@ mod tests {
         assert_eq!(views.expand("x.v + v::C + v!() + w(v)").code, "x.v + v::C + v!() + w((m.t()))");
         assert_eq!(views.expand("let v = 3;").code, "let v = 3;");
         assert_eq!(views.expand("{ [v] }").code, "{ [(m.t())] }");
+    }
+
+    #[test]
+    fn a_name_a_block_binds_again_is_the_blocks_own() {
+        let (views, _) = adopted("let v = m.t();", &["v"]);
+        let cell = "{\n    let v = |s: isize| s * 2;\n    v(1)\n}\nv.len()";
+        assert_eq!(views.expand(cell).code, "{\n    let v = |s: isize| s * 2;\n    v(1)\n}\n(m.t()).len()");
+        // The initialiser still reads the view: the new name is in scope after it.
+        assert_eq!(views.expand("{ let v = v.sum(); v }").code, "{ let v = (m.t()).sum(); v }");
+        assert_eq!(views.expand("for v in 0..3 { f(v) }").code, "for v in 0..3 { f(v) }");
     }
 
     #[test]
