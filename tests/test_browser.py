@@ -167,7 +167,7 @@ def test_the_explorer_redraws_as_a_slider_moves_in_jupyterlab(lab, tmp_path):
         print(f"\nscreenshot: {shot}")
         browser.close()
     assert svg_after != svg_before
-    assert ravel == "a copy"
+    assert ravel == "a copy: one allocation of 96 B"
     assert "s![..;2, ..]" in expression
 
 

@@ -121,7 +121,7 @@ def test_moving_a_step_slider_redraws_strides_answers_and_expression(session):
     drawn = explorer.drawn(caused)
     assert layout_line(drawn).startswith("shape=(2, 6) strides=(96, 8)")
     assert "<svg" in drawn
-    assert 'class="ndlens-ravel"><b>a copy</b>' in drawn
+    assert 'class="ndlens-ravel"><b>a copy</b>: one allocation of 96 B<' in drawn
     assert "s![..;2, ..]" in html.unescape(drawn)
 
 
@@ -136,6 +136,10 @@ def test_the_expression_shown_builds_the_same_view_in_a_cell(session):
     assert ".f()" in code and ";-2" in code and ".reversed_axes()" in code, code
     session.ok(code)
     assert session.text("layout(&view).to_string()") == f'"{layout_line(drawn)}"'
+    # What the explorer says ravel would allocate is what %allocs counts.
+    said = re.search(r'class="ndlens-ravel"><b>a copy</b>: one allocation of (\d+) B<', drawn)
+    counted = session.stdout("%allocs ravel(&view);")
+    assert said and counted == f"1 allocation, {int(said.group(1)):,} B; 1 block freed; nothing held at the end\n", counted
 
 
 def test_the_explorer_of_an_array_starts_from_its_layout_and_says_when_it_is_gone(session):

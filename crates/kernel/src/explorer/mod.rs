@@ -2,7 +2,8 @@
 //! type, shape and order, a slice per axis, the axis order, a broadcast and
 //! a second array, and one output that every change redraws: the diagram,
 //! the layout line, whether `ravel` and `reshape` to 1-D give a view or a
-//! copy, the `%shares` answer, and the Rust that builds the same view.
+//! copy (and the bytes a copy allocates, which `%allocs` would count), the
+//! `%shares` answer, and the Rust that builds the same view.
 //!
 //! It runs in the kernel process on widgets ([`crate::widgets`]): a redraw
 //! compiles nothing ([`view`] computes it with the lens the kernel links).
@@ -296,7 +297,7 @@ fn refusal(message: &str) -> String {
 fn answer(answer: &view::Answer) -> String {
     match answer {
         view::Answer::View => "a view (no copy)".into(),
-        view::Answer::Copy => "<b>a copy</b>".into(),
+        view::Answer::Copy { bytes } => format!("<b>a copy</b>: one allocation of {bytes} B"),
         view::Answer::Fails(e) => format!("fails: {}", html_escape::encode_text(e)),
     }
 }

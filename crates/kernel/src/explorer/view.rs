@@ -133,7 +133,11 @@ impl Settings {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Answer {
     View,
-    Copy,
+    /// A new buffer of this many bytes: the one allocation the copy makes,
+    /// as `%allocs` counts it.
+    Copy {
+        bytes: usize,
+    },
     Fails(String),
 }
 
@@ -246,7 +250,7 @@ fn other<'a, A: Clone>(buffer: &'a ArrayD<A>, compare: Compare) -> Option<ndarra
 fn answer<T>(result: Result<ndarray::CowArray<'_, T, impl ndarray::Dimension>, impl ToString>) -> Answer {
     match result {
         Ok(array) if array.is_view() => Answer::View,
-        Ok(_) => Answer::Copy,
+        Ok(array) => Answer::Copy { bytes: ndlens::layout(&array).nbytes },
         Err(e) => Answer::Fails(e.to_string()),
     }
 }
