@@ -9,13 +9,18 @@ prebuilt ndarray with the same flags.
     .venv/bin/python bench/kernel_bench.py [--repeat 20] [--long] [--kernels ndlens,python3]
 
 Figures: kernel start (start to kernel_info reply), the first array cell of a
-new session sent as soon as the kernel answers, medians of warm cells, how
-many compilations each ndlens cell took (from its reply's metadata), the
+new session sent as soon as the kernel answers, medians of warm cells, both
+new ones (a different number each time, so that ndlens compiles each) and
+the same cell run again (which ndlens answers from its compiled-cell
+cache), how many compilations each ndlens cell took (from its reply's
+metadata), the
 proportional memory (PSS) of the kernel with all its child processes after
 ten cells, and the first array cell of a session left idle for ten seconds
 first. With --long, also PSS after 300 cells and a trivial cell with 200
 variables in the session next to the same cell with one. Machines are
-noisy: read medians and ratios, not single numbers.
+noisy: read medians and ratios, not single numbers. The ndlens kernels run
+with a compiled-cell cache of this run's own (`NDLENS_CACHE_DIR`), so no
+earlier run's cells are found in it.
 """
 
 import argparse
@@ -36,6 +41,8 @@ NDLENS_CELLS = {
     "first": "let a = Array2::<f64>::zeros((100, 100)); a.sum()",
     "trivial": "1 + 1",
     "array": "a.t().sum()",
+    "new trivial": lambda i: f"{i} + 1",
+    "new array": lambda i: f"a.t().sum() + {i}.0",
     "aid": "%aid a",
     "define": lambda n: "\n".join(f"let v{i} = Array1::<f64>::zeros({i % 7 + 1});" for i in range(n)),
 }
@@ -47,6 +54,8 @@ CELLS = {
         "first": "a = np.zeros((100, 100)); a.sum()",
         "trivial": "1 + 1",
         "array": "a.T.sum()",
+        "new trivial": lambda i: f"{i} + 1",
+        "new array": lambda i: f"a.T.sum() + {i}.0",
         "aid": "a.__array_interface__['data'][0]",
         "define": lambda n: "\n".join(f"v{i} = np.zeros({i % 7 + 1})" for i in range(n)),
     },
@@ -54,6 +63,8 @@ CELLS = {
         "first": ':dep ndarray = "0.17"\nuse ndarray::prelude::*;\nlet a = Array2::<f64>::zeros((100, 100)); a.sum()',
         "trivial": "1 + 1",
         "array": "a.t().sum()",
+        "new trivial": lambda i: f"{i} + 1",
+        "new array": lambda i: f"a.t().sum() + {i}.0",
         "aid": "a.as_ptr() as usize",
         "define": lambda n: "\n".join(f"let v{i} = Array1::<f64>::zeros({i % 7 + 1});" for i in range(n)),
     },
@@ -163,7 +174,8 @@ def array_floor(repeat, engine_linker=False):
 
 
 def trivial_with_variables(kernel_name, count, repeat):
-    """The median trivial cell with `count` variables in the session."""
+    """The median new trivial cell with `count` variables in the session
+    (numbered apart from every other session's, so that none is cached)."""
     cells = CELLS[kernel_name]
     manager, client = start(kernel_name)
     try:
@@ -171,7 +183,8 @@ def trivial_with_variables(kernel_name, count, repeat):
             run(client, cells["setup"])
         run(client, cells["first"])
         run(client, cells["define"](count), timeout=3600)
-        return statistics.median(run(client, cells["trivial"], timeout=3600) for _ in range(repeat))
+        new = cells["new trivial"]
+        return statistics.median(run(client, new(1000 * count + i), timeout=3600) for i in range(repeat))
     finally:
         stop(manager, client)
 
@@ -214,12 +227,17 @@ def measure(kernel_name, repeat, long):
         if "setup" in cells:
             run(client, cells["setup"])
         figures["first array cell"] = run(client, cells["first"])
+        for name in ("trivial", "array"):
+            new = cells[f"new {name}"]
+            figures[f"new {name} cell (median)"] = statistics.median(run(client, new(i)) for i in range(repeat))
         for name in ("trivial", "array", "aid"):
-            figures[f"{name} cell (median)"] = statistics.median(run(client, cells[name]) for _ in range(repeat))
+            figures[f"{name} cell run again (median)"] = statistics.median(
+                run(client, cells[name]) for _ in range(repeat))
         if kernel_name.startswith("ndlens"):
+            figures["compilations, new array cell"] = compilations(client, cells["new array"](repeat))
             for name in ("trivial", "array", "aid"):
-                figures[f"compilations, {name} cell"] = compilations(client, cells[name])
-        count = 3 + 3 * repeat + ("setup" in cells)
+                figures[f"compilations, {name} cell run again"] = compilations(client, cells[name])
+        count = 4 + 5 * repeat + ("setup" in cells)
         for _ in range(max(0, 10 - count)):
             run(client, cells["trivial"])
             count += 1
@@ -246,6 +264,8 @@ def main():
     parser.add_argument("--long", action="store_true", help="also 300 cells and 200 variables (minutes)")
     parser.add_argument("--kernels", default=",".join(NAMES), help="which kernels, of " + ", ".join(NAMES))
     args = parser.parse_args()
+    cache = tempfile.TemporaryDirectory(prefix="ndlens-bench-cache-")
+    os.environ["NDLENS_CACHE_DIR"] = cache.name
     installed = KernelSpecManager().find_kernel_specs()
     wanted = args.kernels.split(",")
     kernels = [k for k in NAMES if k in installed and k in wanted]
@@ -279,11 +299,11 @@ def main():
               f"{floor_array_linked * 1000:.1f} ms")
     for k in (k for k in kernels if k.startswith("ndlens")):
         ours = results[k]
-        ratios = [f"trivial x{ours['trivial cell (median)'] / floor:.2f} of the rustc floor"]
+        ratios = [f"new trivial cell x{ours['new trivial cell (median)'] / floor:.2f} of the rustc floor"]
         if floor_array:
-            ratios.append(f"array x{ours['array cell (median)'] / floor_array:.2f} of the array floor")
+            ratios.append(f"new array cell x{ours['new array cell (median)'] / floor_array:.2f} of the array floor")
         if floor_array_linked:
-            ratios.append(f"x{ours['array cell (median)'] / floor_array_linked:.2f} of it linked as cells are")
+            ratios.append(f"x{ours['new array cell (median)'] / floor_array_linked:.2f} of it linked as cells are")
         print(f"{NAMES[k]}: " + ", ".join(ratios))
         if args.long:
             print(f"{NAMES[k]}, trivial cell with 200 variables / with 1: "
