@@ -64,12 +64,15 @@ pub struct Allocs {
 }
 
 impl Allocs {
-    /// The figures as JSON, as the kernel reads them.
-    pub fn to_json(&self, ended_early: bool) -> String {
+    /// The figures as JSON, as the kernel reads them, with their `Debug`
+    /// form as `shown`: what `%allocs -o` shows, as code would see them.
+    pub fn to_json(&self) -> String {
+        let mut shown = String::new();
+        crate::display::json_string(&mut shown, &format!("{self:?}"));
         format!(
             "{{\"allocations\": {}, \"reallocations\": {}, \"frees\": {}, \"bytes\": {}, \"peak\": {}, \"held\": {}, \
              \"largest\": {}, \"earlier_frees\": {}, \"earlier_bytes\": {}, \"failed\": {}, \"failed_bytes\": {}, \
-             \"overflowed\": {}, \"ended_early\": {}}}",
+             \"overflowed\": {}, \"shown\": {shown}}}",
             self.allocations,
             self.reallocations,
             self.frees,
@@ -82,7 +85,6 @@ impl Allocs {
             self.failed,
             self.failed_bytes,
             self.overflowed,
-            ended_early
         )
     }
 }
@@ -432,22 +434,22 @@ pub fn begin() {
 
 /// Ends `%allocs`'s count and reports it.
 pub fn end() {
-    report(false);
+    report();
 }
 
 /// Ends any count as a panic starts, so that what the panic allocates to
 /// report itself is not counted, and reports `%allocs`'s count as ended
 /// early. The panic hook calls it.
 pub fn end_by_panic() {
-    report(true);
+    report();
 }
 
-fn report(ended_early: bool) {
+fn report() {
     let Some(ledger) = ledger() else { return };
     let reporting = ledger.reporting.swap(false, Ordering::Relaxed);
     let allocs = ledger.stop();
     if reporting {
-        content::emit(content::ALLOCS_MIME, &allocs.to_json(ended_early));
+        content::emit(content::ALLOCS_MIME, &allocs.to_json());
     }
 }
 

@@ -195,7 +195,7 @@ fn captured(show: impl FnOnce()) -> String {
     String::new()
 }
 
-fn json_string(out: &mut String, text: &str) {
+pub(crate) fn json_string(out: &mut String, text: &str) {
     out.push('"');
     for c in text.chars() {
         match c {

@@ -128,7 +128,7 @@ impl Invocation for AllocsCall {
                     show.send(Event::Stdout(line + "\n"));
                 }
                 if self.options.output && outcome.error.is_none() {
-                    outcome.result = Some([("text/plain".to_string(), figures.repr())].into());
+                    outcome.result = Some([("text/plain".to_string(), figures.shown.clone())].into());
                 }
             }
             Some(Ok(Report::NotCounting(why))) => show.send(Event::Stderr(format!("{}: {why}\n", self.usage.name))),
@@ -174,6 +174,8 @@ struct Figures {
     failed: u64,
     failed_bytes: u64,
     overflowed: bool,
+    /// The runtime's `Debug` form of the figures: what `-o` shows.
+    shown: String,
 }
 
 impl Figures {
@@ -222,27 +224,6 @@ impl Figures {
             parts.push(format!("{} failed (the largest {})", plural(self.failed, "request"), bytes(self.failed_bytes)));
         }
         parts.join("; ")
-    }
-
-    /// What `-o` makes the cell's value: the figures as the `Allocs` that
-    /// `ndlens_runtime::allocs::count` returns to code.
-    fn repr(&self) -> String {
-        format!(
-            "Allocs {{ allocations: {}, reallocations: {}, frees: {}, bytes: {}, peak: {}, held: {}, largest: {}, \
-             earlier_frees: {}, earlier_bytes: {}, failed: {}, failed_bytes: {}, overflowed: {} }}",
-            self.allocations,
-            self.reallocations,
-            self.frees,
-            self.bytes,
-            self.peak,
-            self.held,
-            self.largest,
-            self.earlier_frees,
-            self.earlier_bytes,
-            self.failed,
-            self.failed_bytes,
-            self.overflowed
-        )
     }
 }
 
@@ -334,9 +315,10 @@ mod tests {
 
     #[test]
     fn reports_are_figures_or_a_reason() {
-        let figures =
-            Report::from_json(&ndlens_runtime::allocs::Allocs { allocations: 2, ..Default::default() }.to_json(false));
-        assert_eq!(figures.unwrap(), Report::Counted(Figures { allocations: 2, ..Figures::default() }));
+        let sent = ndlens_runtime::allocs::Allocs { allocations: 2, ..Default::default() };
+        let shown = format!("{sent:?}");
+        let figures = Report::from_json(&sent.to_json());
+        assert_eq!(figures.unwrap(), Report::Counted(Figures { allocations: 2, shown, ..Figures::default() }));
         let refusal = Report::from_json(r#"{"not_counting": "no ledger"}"#).unwrap();
         assert_eq!(refusal, Report::NotCounting("no ledger".into()));
     }
