@@ -103,7 +103,7 @@ def memory_floor():
         source.write_text(FLOOR)
         binary = pathlib.Path(folder) / "floor"
         subprocess.run(["rustc", "-O", "-o", str(binary), str(source)], check=True)
-        # As the kernel's session process runs (engine/environment.rs).
+        # As the kernel's session process runs (crates/kernel/src/engine/huge_pages.rs).
         env = {**os.environ, "GLIBC_TUNABLES": "glibc.malloc.hugetlb=1"}
         return float(subprocess.run([str(binary)], capture_output=True, text=True, check=True, env=env).stdout)
 

@@ -1,18 +1,23 @@
 //! What the front end asks of a cell's text: run it, complete it, inspect
 //! it, or say whether it is complete.
 //!
-//! This is the only place that knows both the magics and the engine: the
-//! magics turn text into invocations, the engine runs code, and this module
-//! puts them in order. The protocol layer calls these functions and knows
-//! nothing of either.
+//! This is the only place that knows the magics, the commands and the
+//! session together: [`DIRECTIVES`] turns text into invocations, the
+//! session runs code, and this module puts them in order. The protocol
+//! layer calls these functions and knows nothing of either.
 
 use std::collections::BTreeMap;
 
+use crate::commands::COMMANDS;
+use crate::directive::{Context, Piece, Table};
 use crate::engine::output::{Event, Router};
-use crate::engine::Session;
-use crate::magics::{self, Piece};
+use crate::magics::MAGICS;
 use crate::outcome::{self, CellOutcome, ErrorReport, MimeBundle};
+use crate::session::Session;
 use crate::syntax;
+
+/// Every magic and command the kernel knows.
+pub static DIRECTIVES: Table = Table { magics: MAGICS, commands: COMMANDS };
 
 /// Runs `cell`: its Rust code and magics in order. Events shown along the
 /// way go through `router`.
@@ -26,7 +31,7 @@ pub fn run(session: &mut Session, cell: &str, router: &Router) -> CellOutcome {
     if let Some(subject) = help_request(cell) {
         return help(session, subject);
     }
-    let pieces = match magics::parse_cell(cell) {
+    let pieces = match DIRECTIVES.parse_cell(cell) {
         Ok(pieces) => pieces,
         Err(e) => return CellOutcome::error(e.report()),
     };
@@ -39,7 +44,9 @@ pub fn run(session: &mut Session, cell: &str, router: &Router) -> CellOutcome {
                     outcome::compile_error(cell, diagnostics)
                 })
             }
-            Piece::Magic(magic) => magic.run(session, router),
+            Piece::Directive(directive) => {
+                directive.run(Context { session: &mut *session, show: router, directives: &DIRECTIVES })
+            }
         };
         if piece_outcome.error.is_some() {
             return piece_outcome;
@@ -116,7 +123,7 @@ pub fn user_expressions(
 /// `(matches, start, end)` in bytes of `code`.
 pub fn complete_magic(code: &str, cursor: usize) -> Option<(Vec<String>, usize, usize)> {
     let line_start = code[..cursor].rfind('\n').map_or(0, |i| i + 1);
-    let (matches, start) = magics::complete(&code[line_start..cursor])?;
+    let (matches, start) = DIRECTIVES.complete(&code[line_start..cursor])?;
     Some((matches, line_start + start, cursor))
 }
 
@@ -250,5 +257,17 @@ mod tests {
     fn magics_complete_on_their_own_line() {
         assert_eq!(complete_magic("let a = 1;\n%ai", 14), Some((vec!["%aid".to_string()], 11, 14)));
         assert_eq!(complete_magic("a.su", 4), None);
+    }
+
+    #[test]
+    fn every_form_is_listed_once() {
+        let names: Vec<&str> = DIRECTIVES.usages().map(|(_, u)| u.name).collect();
+        let mut unique = names.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(names.len(), unique.len(), "{names:?}");
+        for name in ["%aid", "%shares", "%layout", "%timeit", "%%timeit", "%time", "%%time", "%whos", "%lsmagic"] {
+            assert!(names.contains(&name), "{name}");
+        }
     }
 }

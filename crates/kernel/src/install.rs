@@ -202,10 +202,10 @@ fn build_prebuilt_libraries(kernel_dir: &Path, engine: EngineKind) -> Result<()>
     println!("Building ndarray, ndlens and the runtime for sessions (once; a minute or two)...");
     match engine {
         EngineKind::Rustc => {
-            engine::rustc::libraries::build_template(kernel_dir)?;
+            crate::rustc_engine::libraries::build_template(kernel_dir)?;
         }
         #[cfg(feature = "evcxr")]
-        EngineKind::Evcxr => engine::evcxr::install::build_template(kernel_dir)?,
+        EngineKind::Evcxr => crate::evcxr_engine::install::build_template(kernel_dir)?,
         #[cfg(not(feature = "evcxr"))]
         EngineKind::Evcxr => unreachable!("checked before installing"),
     }

@@ -11,14 +11,20 @@
 mod allocator;
 mod cell;
 mod commands;
+mod directive;
 mod engine;
+#[cfg(feature = "evcxr")]
+mod evcxr_engine;
 mod explorer;
 mod install;
 mod magics;
 mod outcome;
 mod protocol;
+mod rustc_engine;
+mod session;
 mod sync;
 mod syntax;
+mod version;
 mod warm;
 mod widgets;
 
@@ -28,9 +34,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 
-/// The version with the build id: a hash of the sources this binary was
-/// built from (see `build.rs`).
-pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (build ", env!("NDLENS_BUILD_ID"), ")");
+use crate::version::VERSION;
 
 #[derive(Parser)]
 #[command(name = "ndlens", version = VERSION, about = "A Rust Jupyter kernel for exploring how strided arrays live in memory")]
@@ -102,7 +106,7 @@ fn main() -> ExitCode {
         Command::Warm { place, notebooks } => install::installed(&place).and_then(|dir| warm::warm(&dir, &notebooks)),
         Command::Uninstall { place } => install::uninstall(&place),
         Command::Kernel(args) => run_kernel(args),
-        Command::Session => engine::rustc::host::serve(),
+        Command::Session => rustc_engine::host::serve(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -127,10 +131,10 @@ fn run_kernel(args: KernelArgs) -> Result<()> {
     );
     // Before any thread starts: evcxr's set-up changes the environment its
     // context reads when it is made.
-    let (slot, config, notices) = engine::prepare_session(args.engine, kernel_dir)?;
+    let (slot, config, notices) = session::start::prepare(args.engine, kernel_dir)?;
 
     let router = engine::output::Router::default();
-    let engine = engine::EngineHandle::start(config, notices, router.clone());
+    let engine = session::handle::SessionHandle::start(config, notices, router.clone());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -7,8 +7,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::engine::diagnostics::Diagnostic;
-use crate::engine::{interrupts, Evaluation, Failure};
+use crate::session::diagnostics::Diagnostic;
+use crate::session::{interrupts, Evaluation, Failure};
 
 /// Rich output: mime type → content.
 pub type MimeBundle = BTreeMap<String, String>;

@@ -1,7 +1,7 @@
 //! `ndlens warm NOTEBOOK...`: the installer compiles a class's notebooks
 //! once, into the cache of compiled cells next to the installed kernel's
 //! prebuilt libraries, so that the sessions of every user running them
-//! compile nothing (see `engine::rustc::cache`).
+//! compile nothing (see `rustc_engine::cache`).
 //!
 //! The notebooks run in a session of their own, cell after cell, as a
 //! student's would: a cell's compiled library depends on the cells before
@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 
-use crate::engine::{self, output::Router, EngineConfig, EngineKind, Session};
+use crate::engine::output::Router;
+use crate::engine::{self, EngineConfig, EngineKind};
+use crate::session::{self, Session};
 
 /// What a notebook is made of, as far as warming goes.
 #[derive(Deserialize)]
@@ -69,7 +71,7 @@ pub fn warm(kernel_dir: &Path, notebooks: &[PathBuf]) -> Result<()> {
         };
         let router = Router::default();
         let started = std::time::Instant::now();
-        let engine = engine::start(&config, router.clone()).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let engine = session::start::engine(&config, router.clone()).map_err(|e| anyhow::anyhow!("{e}"))?;
         let mut session =
             Session::start(engine, config, Vec::new(), Default::default()).map_err(|e| anyhow::anyhow!("{e}"))?;
         let mut failed = 0;

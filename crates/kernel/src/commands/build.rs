@@ -2,9 +2,7 @@
 //! `:last_compile_dir`.
 
 use super::refused;
-use crate::engine::output::Router;
-use crate::engine::Session;
-use crate::magics::{Invocation, Magic, MagicError, Usage};
+use crate::directive::{Context, Directive, Invocation, Usage, UsageError};
 use crate::outcome::CellOutcome;
 
 pub struct Dep;
@@ -15,12 +13,12 @@ static DEP: Usage = Usage {
     help: "use a crate in the next cells, as Cargo.toml's [dependencies] says it: :dep rand = \"0.8\"",
 };
 
-impl Magic for Dep {
+impl Directive for Dep {
     fn usages(&self) -> &'static [Usage] {
         std::slice::from_ref(&DEP)
     }
 
-    fn parse(&self, usage: &'static Usage, args: &str, _body: &str) -> Result<Box<dyn Invocation>, MagicError> {
+    fn parse(&self, usage: &'static Usage, args: &str, _body: &str) -> Result<Box<dyn Invocation>, UsageError> {
         let (name, specification) = match args.split_once('=') {
             Some((name, spec)) => (name.trim(), spec.trim()),
             // evcxr's short form: `:dep name` means any version.
@@ -42,7 +40,7 @@ struct AddDependency {
 }
 
 impl Invocation for AddDependency {
-    fn run(&self, session: &mut Session, _show: &Router) -> CellOutcome {
+    fn run(&self, Context { session, .. }: Context<'_>) -> CellOutcome {
         match session.engine().add_dependency(&self.name, &self.specification) {
             Ok(()) => CellOutcome::default(),
             Err(e) => refused(format!(":dep {} = {}: {e}", self.name, self.specification)),
@@ -54,12 +52,12 @@ pub struct ShowDeps;
 
 static SHOW_DEPS: Usage = Usage { name: ":show_deps", synopsis: ":show_deps", help: "the dependencies :dep added" };
 
-impl Magic for ShowDeps {
+impl Directive for ShowDeps {
     fn usages(&self) -> &'static [Usage] {
         std::slice::from_ref(&SHOW_DEPS)
     }
 
-    fn parse(&self, usage: &'static Usage, args: &str, _body: &str) -> Result<Box<dyn Invocation>, MagicError> {
+    fn parse(&self, usage: &'static Usage, args: &str, _body: &str) -> Result<Box<dyn Invocation>, UsageError> {
         if !args.trim().is_empty() {
             return Err(usage.error("takes no arguments"));
         }
@@ -75,12 +73,12 @@ static LAST_COMPILE_DIR: Usage = Usage {
     help: "the folder the last cell was compiled in",
 };
 
-impl Magic for LastCompileDir {
+impl Directive for LastCompileDir {
     fn usages(&self) -> &'static [Usage] {
         std::slice::from_ref(&LAST_COMPILE_DIR)
     }
 
-    fn parse(&self, usage: &'static Usage, args: &str, _body: &str) -> Result<Box<dyn Invocation>, MagicError> {
+    fn parse(&self, usage: &'static Usage, args: &str, _body: &str) -> Result<Box<dyn Invocation>, UsageError> {
         if !args.trim().is_empty() {
             return Err(usage.error("takes no arguments"));
         }
@@ -95,7 +93,7 @@ enum Show {
 }
 
 impl Invocation for Show {
-    fn run(&self, session: &mut Session, _show: &Router) -> CellOutcome {
+    fn run(&self, Context { session, .. }: Context<'_>) -> CellOutcome {
         match self {
             Show::Dependencies => {
                 CellOutcome::text(session.engine().dependencies().iter().map(|d| format!("{d}\n")).collect::<String>())
@@ -116,12 +114,12 @@ static OPT: Usage = Usage {
     help: "the cells' optimisation level (2 by default); with no level, the level in force",
 };
 
-impl Magic for Opt {
+impl Directive for Opt {
     fn usages(&self) -> &'static [Usage] {
         std::slice::from_ref(&OPT)
     }
 
-    fn parse(&self, usage: &'static Usage, args: &str, _body: &str) -> Result<Box<dyn Invocation>, MagicError> {
+    fn parse(&self, usage: &'static Usage, args: &str, _body: &str) -> Result<Box<dyn Invocation>, UsageError> {
         let level = match args.trim() {
             "" => None,
             level => match level.parse::<u8>() {
@@ -143,7 +141,7 @@ struct Optimise {
 }
 
 impl Invocation for Optimise {
-    fn run(&self, session: &mut Session, _show: &Router) -> CellOutcome {
+    fn run(&self, Context { session, .. }: Context<'_>) -> CellOutcome {
         if let Some(level) = self.level {
             if let Err(e) = session.engine().set_optimization(level) {
                 return refused(format!("{e:#}"));

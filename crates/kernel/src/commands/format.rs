@@ -1,8 +1,6 @@
 //! `:fmt`: how values are shown, `{:?}` or `{:#?}`.
 
-use crate::engine::output::Router;
-use crate::engine::Session;
-use crate::magics::{Invocation, Magic, MagicError, Usage};
+use crate::directive::{Context, Directive, Invocation, Usage, UsageError};
 use crate::outcome::CellOutcome;
 
 pub struct Fmt;
@@ -13,12 +11,12 @@ static FMT: Usage = Usage {
     help: "how a cell's value is shown: {:?} (the default) or {:#?}, one field a line",
 };
 
-impl Magic for Fmt {
+impl Directive for Fmt {
     fn usages(&self) -> &'static [Usage] {
         std::slice::from_ref(&FMT)
     }
 
-    fn parse(&self, usage: &'static Usage, args: &str, _body: &str) -> Result<Box<dyn Invocation>, MagicError> {
+    fn parse(&self, usage: &'static Usage, args: &str, _body: &str) -> Result<Box<dyn Invocation>, UsageError> {
         let pretty = match args.trim() {
             "" | "{:?}" => false,
             "{:#?}" => true,
@@ -38,7 +36,7 @@ struct Format {
 }
 
 impl Invocation for Format {
-    fn run(&self, session: &mut Session, _show: &Router) -> CellOutcome {
+    fn run(&self, Context { session, .. }: Context<'_>) -> CellOutcome {
         let format = if self.pretty { "{:#?}" } else { "{:?}" };
         // evcxr formats the values it shows itself with its own setting.
         let _ = session.engine().command(&format!(":fmt {format}"));

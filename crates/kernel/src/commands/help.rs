@@ -1,8 +1,6 @@
 //! `:help`, `:version` and `:explain`.
 
-use crate::engine::output::Router;
-use crate::engine::Session;
-use crate::magics::{usages, Invocation, Magic, MagicError, Usage};
+use crate::directive::{Context, Directive, Invocation, Table, Usage, UsageError};
 use crate::outcome::{CellOutcome, ErrorReport};
 
 pub struct Help;
@@ -28,32 +26,32 @@ enum Say {
     Explain(Option<String>),
 }
 
-impl Magic for Help {
+impl Directive for Help {
     fn usages(&self) -> &'static [Usage] {
         std::slice::from_ref(&HELP)
     }
 
-    fn parse(&self, _usage: &'static Usage, _args: &str, _body: &str) -> Result<Box<dyn Invocation>, MagicError> {
+    fn parse(&self, _usage: &'static Usage, _args: &str, _body: &str) -> Result<Box<dyn Invocation>, UsageError> {
         Ok(Box::new(Say::Help))
     }
 }
 
-impl Magic for Version {
+impl Directive for Version {
     fn usages(&self) -> &'static [Usage] {
         std::slice::from_ref(&VERSION)
     }
 
-    fn parse(&self, _usage: &'static Usage, _args: &str, _body: &str) -> Result<Box<dyn Invocation>, MagicError> {
+    fn parse(&self, _usage: &'static Usage, _args: &str, _body: &str) -> Result<Box<dyn Invocation>, UsageError> {
         Ok(Box::new(Say::Version))
     }
 }
 
-impl Magic for Explain {
+impl Directive for Explain {
     fn usages(&self) -> &'static [Usage] {
         std::slice::from_ref(&EXPLAIN)
     }
 
-    fn parse(&self, usage: &'static Usage, args: &str, _body: &str) -> Result<Box<dyn Invocation>, MagicError> {
+    fn parse(&self, usage: &'static Usage, args: &str, _body: &str) -> Result<Box<dyn Invocation>, UsageError> {
         match args.trim() {
             "" => Ok(Box::new(Say::Explain(None))),
             code if code.len() == 5 && code.starts_with('E') && code[1..].chars().all(|c| c.is_ascii_digit()) => {
@@ -65,10 +63,10 @@ impl Magic for Explain {
 }
 
 impl Invocation for Say {
-    fn run(&self, session: &mut Session, _show: &Router) -> CellOutcome {
+    fn run(&self, Context { session, directives, .. }: Context<'_>) -> CellOutcome {
         match self {
-            Say::Help => CellOutcome::text(listing()),
-            Say::Version => CellOutcome::text(crate::VERSION),
+            Say::Help => CellOutcome::text(listing(directives)),
+            Say::Version => CellOutcome::text(crate::version::VERSION),
             Say::Explain(code) => {
                 let Some(code) = code.clone().or_else(|| session.last_error_code()) else {
                     return CellOutcome::text("No error to explain: the cells so far compiled.");
@@ -89,14 +87,14 @@ impl Invocation for Say {
 }
 
 /// The text `:help` prints: the commands, then the magics.
-fn listing() -> String {
-    let width = usages().map(|(_, u)| u.synopsis.len()).max().unwrap_or(0);
+fn listing(directives: &Table) -> String {
+    let width = directives.synopsis_width();
     let mut out = String::from("Commands:\n");
-    for usage in super::COMMANDS.iter().flat_map(|c| c.usages()) {
+    for usage in directives.command_usages() {
         out.push_str(&format!("  {:<width$}  {}\n", usage.synopsis, usage.help));
     }
     out.push_str("\nMagics:\n");
-    for (_, usage) in usages().filter(|(_, u)| u.name.starts_with('%')) {
+    for usage in directives.magic_usages() {
         out.push_str(&format!("  {:<width$}  {}\n", usage.synopsis, usage.help));
     }
     out

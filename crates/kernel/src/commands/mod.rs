@@ -1,13 +1,14 @@
 //! The `:commands`, as evcxr has them: `:vars`, `:type`, `:dep`, `:opt`,
 //! `:fmt`, `:clear`, `:restart`, `:explain`, `:help` ...
 //!
-//! Each is one [`Magic`] in [`COMMANDS`], its name starting with `:`
+//! Each is one [`Directive`] in [`COMMANDS`], its name starting with `:`
 //! instead of `%`: the same parts (usage and help, typed parsing, the
 //! action) and the same parser, completion and errors as the magics. They
-//! act on the [`Session`](crate::engine::Session) and its engine through
+//! act on the [`Session`](crate::session::Session) and its engine through
 //! the seam, so they work the same whichever engine runs; a `:command` the
 //! table does not know goes to the engine, which may know it (evcxr's own
-//! `:sccache`, `:linker` ...) or not.
+//! `:sccache`, `:linker` ...) or not
+//! ([`EngineCommand`](crate::directive::table::EngineCommand)).
 
 mod build;
 mod format;
@@ -15,13 +16,11 @@ mod help;
 mod session;
 mod vars;
 
-use crate::engine::output::Router;
-use crate::engine::Session;
-use crate::magics::{Invocation, Magic};
+use crate::directive::Directive;
 use crate::outcome::{CellOutcome, ErrorReport};
 
 /// Every command the kernel knows, in the order `:help` lists them.
-pub static COMMANDS: &[&dyn Magic] = &[
+pub static COMMANDS: &[&dyn Directive] = &[
     &vars::Vars,
     &vars::Type,
     &build::Dep,
@@ -35,32 +34,6 @@ pub static COMMANDS: &[&dyn Magic] = &[
     &help::Version,
     &help::Help,
 ];
-
-/// A `:command` line the table does not know, for the engine to try.
-#[derive(Debug)]
-pub struct EngineCommand {
-    pub line: String,
-}
-
-impl Invocation for EngineCommand {
-    fn run(&self, session: &mut Session, _show: &Router) -> CellOutcome {
-        let line = self.line.trim();
-        match session.engine().command(line) {
-            Some(run) => CellOutcome::from_evaluation(session.evaluation_of(run, line), line, |d| {
-                crate::outcome::compile_error(line, d)
-            }),
-            None => {
-                let name = line.split_whitespace().next().unwrap_or(line);
-                let known: Vec<&str> = COMMANDS.iter().flat_map(|c| c.usages()).map(|u| u.name).collect();
-                CellOutcome::error(ErrorReport::new(
-                    "UsageError",
-                    format!("{name}: no such command; the commands are {}", known.join(", ")),
-                    Vec::new(),
-                ))
-            }
-        }
-    }
-}
 
 /// An engine's refusal, as the cell's error.
 fn refused(what: impl std::fmt::Display) -> CellOutcome {

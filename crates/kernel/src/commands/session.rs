@@ -1,9 +1,7 @@
 //! `:clear` and `:restart`: a fresh session, or a fresh process.
 
 use super::refused;
-use crate::engine::output::Router;
-use crate::engine::Session;
-use crate::magics::{Invocation, Magic, MagicError, Usage};
+use crate::directive::{Context, Directive, Invocation, Usage, UsageError};
 use crate::outcome::CellOutcome;
 
 pub struct Clear;
@@ -26,29 +24,29 @@ enum Fresh {
     Process,
 }
 
-impl Magic for Clear {
+impl Directive for Clear {
     fn usages(&self) -> &'static [Usage] {
         std::slice::from_ref(&CLEAR)
     }
 
-    fn parse(&self, usage: &'static Usage, args: &str, _body: &str) -> Result<Box<dyn Invocation>, MagicError> {
+    fn parse(&self, usage: &'static Usage, args: &str, _body: &str) -> Result<Box<dyn Invocation>, UsageError> {
         no_arguments(usage, args)?;
         Ok(Box::new(Fresh::Session))
     }
 }
 
-impl Magic for Restart {
+impl Directive for Restart {
     fn usages(&self) -> &'static [Usage] {
         std::slice::from_ref(&RESTART)
     }
 
-    fn parse(&self, usage: &'static Usage, args: &str, _body: &str) -> Result<Box<dyn Invocation>, MagicError> {
+    fn parse(&self, usage: &'static Usage, args: &str, _body: &str) -> Result<Box<dyn Invocation>, UsageError> {
         no_arguments(usage, args)?;
         Ok(Box::new(Fresh::Process))
     }
 }
 
-fn no_arguments(usage: &Usage, args: &str) -> Result<(), MagicError> {
+fn no_arguments(usage: &Usage, args: &str) -> Result<(), UsageError> {
     match args.trim().is_empty() {
         true => Ok(()),
         false => Err(usage.error("takes no arguments")),
@@ -56,7 +54,7 @@ fn no_arguments(usage: &Usage, args: &str) -> Result<(), MagicError> {
 }
 
 impl Invocation for Fresh {
-    fn run(&self, session: &mut Session, _show: &Router) -> CellOutcome {
+    fn run(&self, Context { session, .. }: Context<'_>) -> CellOutcome {
         let done = match self {
             Fresh::Session => session.clear(),
             Fresh::Process => session.restart(),

@@ -2,21 +2,19 @@
 
 use std::collections::BTreeMap;
 
-use crate::engine::output::Router;
-use crate::engine::Session;
-use crate::magics::{Invocation, Magic, MagicError, Usage};
+use crate::directive::{Context, Directive, Invocation, Usage, UsageError};
 use crate::outcome::CellOutcome;
 
 pub struct Vars;
 
 static VARS: Usage = Usage { name: ":vars", synopsis: ":vars", help: "the session's variables and their types" };
 
-impl Magic for Vars {
+impl Directive for Vars {
     fn usages(&self) -> &'static [Usage] {
         std::slice::from_ref(&VARS)
     }
 
-    fn parse(&self, usage: &'static Usage, args: &str, _body: &str) -> Result<Box<dyn Invocation>, MagicError> {
+    fn parse(&self, usage: &'static Usage, args: &str, _body: &str) -> Result<Box<dyn Invocation>, UsageError> {
         if !args.trim().is_empty() {
             return Err(usage.error("takes no arguments"));
         }
@@ -28,7 +26,7 @@ impl Magic for Vars {
 struct ListVariables;
 
 impl Invocation for ListVariables {
-    fn run(&self, session: &mut Session, _show: &Router) -> CellOutcome {
+    fn run(&self, Context { session, .. }: Context<'_>) -> CellOutcome {
         let variables = session.variables();
         let text: String = variables.iter().map(|v| format!("{}: {}\n", v.name(), v.display_type())).collect();
         let escape = |s: &str| html_escape::encode_text(s).into_owned();
@@ -54,12 +52,12 @@ static TYPE: [Usage; 2] = [
     Usage { name: ":t", synopsis: ":t NAME", help: "short for :type" },
 ];
 
-impl Magic for Type {
+impl Directive for Type {
     fn usages(&self) -> &'static [Usage] {
         &TYPE
     }
 
-    fn parse(&self, usage: &'static Usage, args: &str, _body: &str) -> Result<Box<dyn Invocation>, MagicError> {
+    fn parse(&self, usage: &'static Usage, args: &str, _body: &str) -> Result<Box<dyn Invocation>, UsageError> {
         match args.split_whitespace().collect::<Vec<_>>().as_slice() {
             [name] => Ok(Box::new(TypeOf { name: name.to_string() })),
             _ => Err(usage.error("which variable? It takes one name")),
@@ -73,7 +71,7 @@ struct TypeOf {
 }
 
 impl Invocation for TypeOf {
-    fn run(&self, session: &mut Session, _show: &Router) -> CellOutcome {
+    fn run(&self, Context { session, .. }: Context<'_>) -> CellOutcome {
         match session.variables().iter().find(|v| v.name() == self.name) {
             Some(variable) => CellOutcome::text(format!("{}: {}", self.name, variable.display_type())),
             None => CellOutcome::error(TYPE[0].error(format!("the session has no variable `{}`", self.name)).report()),

@@ -1,37 +1,28 @@
-//! The engine: one interface to whatever compiles and runs a session's Rust
-//! code, and what the kernel adds on top of it for every engine.
+//! The engine seam: one interface to whatever compiles and runs a
+//! session's Rust code, and the pieces every engine shares.
 //!
 //! [`Engine`] is the seam. Two engines implement it, each in a room of its
-//! own: [`rustc`], the default, which calls rustc for each cell and keeps
-//! the variables in a session process of the kernel's own; and `evcxr`
-//! (behind the cargo feature of that name), evcxr's evaluation context. The
-//! front end never knows which one runs: it talks to a [`Session`], which
-//! owns the engine and adds what a notebook about memory layouts needs
-//! whatever runs the code: the prelude, remembered views, interrupt checks
-//! in the cell's loops, errors and panics placed in the user's cell, and
-//! `:fmt`.
+//! own beside this one: [`crate::rustc_engine`], the default, which calls
+//! rustc for each cell and keeps the variables in a session process of the
+//! kernel's own; and `crate::evcxr_engine` (behind the cargo feature
+//! `evcxr`), evcxr's evaluation context. Here lie what both use: [`output`], the channel a running cell's
+//! output and input requests take to the front end; [`prebuilt`], the
+//! session libraries built once at install; [`slots`], the folder each
+//! session holds alone; and [`huge_pages`].
+//!
+//! Nothing here knows an engine or the session layer above
+//! ([`crate::session`]): the engines import the seam, the session imports
+//! the seam and picks an engine when it starts, and the front end talks
+//! to the session only.
 
-pub mod diagnostics;
-#[cfg(feature = "evcxr")]
-pub mod evcxr;
-pub mod handle;
 pub mod huge_pages;
-pub mod interrupts;
 pub mod output;
 pub mod prebuilt;
-pub mod rustc;
-pub mod session;
 pub mod slots;
-pub mod variables;
-pub mod views;
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
-
-pub use handle::EngineHandle;
-pub use session::{Evaluation, Failure, Session};
-pub use variables::Variable;
 
 /// Rich output: mime type → content.
 pub type MimeBundle = BTreeMap<String, String>;
@@ -87,7 +78,7 @@ pub struct EngineConfig {
     pub warm: bool,
 }
 
-/// The seam: what every engine does for a [`Session`].
+/// The seam: what every engine does for a [`Session`](crate::session::Session).
 ///
 /// Positions are 1-based lines and columns (in characters) of the code the
 /// engine was given; the session maps them back to the user's cell.
@@ -271,45 +262,4 @@ impl StartError {
             }
         }
     }
-}
-
-/// Sets up where the session of the kernel installed in `kernel_dir`
-/// builds, before any thread starts (evcxr's set-up changes this process's
-/// environment): a slot of its own, which must be held as long as the
-/// session runs. Also returns what the user should hear about it.
-pub fn prepare_session(
-    kind: EngineKind,
-    kernel_dir: PathBuf,
-) -> anyhow::Result<(slots::Slot, EngineConfig, Vec<String>)> {
-    let slot = slots::acquire(&slots::sessions_root()?)?;
-    let config = EngineConfig { kind, kernel_dir, work_dir: slot.dir.clone(), warm: false };
-    let notices = match kind {
-        EngineKind::Rustc => Vec::new(),
-        #[cfg(feature = "evcxr")]
-        EngineKind::Evcxr => evcxr::prepare(&config)?,
-        #[cfg(not(feature = "evcxr"))]
-        EngineKind::Evcxr => Vec::new(),
-    };
-    Ok((slot, config, notices))
-}
-
-/// Starts the engine `config` names; what its cells print goes to `router`.
-pub fn start(config: &EngineConfig, router: output::Router) -> Result<Box<dyn Engine>, StartError> {
-    match config.kind {
-        EngineKind::Rustc => {
-            Ok(Box::new(rustc::RustcEngine::start(config, router).map_err(|e| StartError::Engine(format!("{e:#}")))?))
-        }
-        #[cfg(feature = "evcxr")]
-        EngineKind::Evcxr => Ok(Box::new(evcxr::EvcxrEngine::start(config, router)?)),
-        #[cfg(not(feature = "evcxr"))]
-        EngineKind::Evcxr => Err(StartError::Engine(
-            "this ndlens was built without the evcxr engine: build it with `--features evcxr`".into(),
-        )),
-    }
-}
-
-/// A statement that prints the value of `expression` (any `Display`) as
-/// one content block of type `mime`: how generated code reports back.
-pub fn emit_statement(mime: &str, expression: &str) -> String {
-    format!("ndlens_runtime::content::emit({mime:?}, &::std::string::ToString::to_string(&({expression})));")
 }

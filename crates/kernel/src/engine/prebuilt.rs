@@ -174,7 +174,7 @@ impl Prebuilt {
         // Unique to this build, so that every slot seeded from an earlier
         // one is seeded again.
         let built = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-        let content = format!("{} built at {}.{:09}\n", crate::VERSION, built.as_secs(), built.subsec_nanos());
+        let content = format!("{} built at {}.{:09}\n", crate::version::VERSION, built.as_secs(), built.subsec_nanos());
         std::fs::write(&stamp, content).with_context(|| format!("writing {}", stamp.display()))
     }
 

@@ -1,9 +1,8 @@
 //! `%aid EXPR`: the address of an array's first element, as the recipe's
 //! `aid()`.
 
-use super::{args, Expression, Invocation, Magic, MagicError, Usage, ARGUMENTS};
-use crate::engine::output::Router;
-use crate::engine::Session;
+use crate::directive::args::{self, Expression};
+use crate::directive::{Context, Directive, Invocation, Usage, UsageError, ARGUMENTS};
 use crate::outcome::CellOutcome;
 
 pub struct Aid;
@@ -14,12 +13,12 @@ static USAGE: Usage = Usage {
     help: "the address of an array's first element, as the recipe's aid()",
 };
 
-impl Magic for Aid {
+impl Directive for Aid {
     fn usages(&self) -> &'static [Usage] {
         std::slice::from_ref(&USAGE)
     }
 
-    fn parse(&self, usage: &'static Usage, args: &str, _body: &str) -> Result<Box<dyn Invocation>, MagicError> {
+    fn parse(&self, usage: &'static Usage, args: &str, _body: &str) -> Result<Box<dyn Invocation>, UsageError> {
         match args::expressions(usage, args)?.as_slice() {
             [array] => Ok(Box::new(AidOf { array: array.clone() })),
             [] => Err(usage.error("which array? It needs one expression")),
@@ -40,7 +39,7 @@ impl AidOf {
 }
 
 impl Invocation for AidOf {
-    fn run(&self, session: &mut Session, _show: &Router) -> CellOutcome {
+    fn run(&self, Context { session, .. }: Context<'_>) -> CellOutcome {
         USAGE.run(session, ARGUMENTS, &self.code())
     }
 }

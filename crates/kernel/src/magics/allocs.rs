@@ -17,12 +17,13 @@ use serde::Deserialize;
 use syn::{Expr, Stmt};
 
 use super::timing::thousands;
-use super::{args, Invocation, Magic, MagicError, Usage, STATEMENT};
+use crate::directive::args;
+use crate::directive::{Context, Directive, Invocation, Usage, UsageError, STATEMENT};
 use ndlens_runtime::content::ALLOCS_MIME;
 
-use crate::engine::output::{Event, Router};
-use crate::engine::{Failure, Session};
+use crate::engine::output::Event;
 use crate::outcome::CellOutcome;
+use crate::session::Failure;
 use crate::syntax;
 
 pub struct Allocs;
@@ -39,12 +40,12 @@ static USAGES: [Usage; 2] = [
 /// The flags, for completion.
 const FLAGS: [&str; 2] = ["-q", "-o"];
 
-impl Magic for Allocs {
+impl Directive for Allocs {
     fn usages(&self) -> &'static [Usage] {
         &USAGES
     }
 
-    fn parse(&self, usage: &'static Usage, args: &str, body: &str) -> Result<Box<dyn Invocation>, MagicError> {
+    fn parse(&self, usage: &'static Usage, args: &str, body: &str) -> Result<Box<dyn Invocation>, UsageError> {
         let (options, rest) = parse_options(args);
         let body = if usage.name.starts_with("%%") {
             if !rest.trim().is_empty() {
@@ -105,13 +106,13 @@ struct AllocsCall {
 }
 
 impl Invocation for AllocsCall {
-    fn run(&self, session: &mut Session, show: &Router) -> CellOutcome {
+    fn run(&self, Context { session, show, .. }: Context<'_>) -> CellOutcome {
         let mut evaluation = session.eval_generated_statements(&self.code);
         // A count is reported even when the statement panicked or was
         // interrupted: what it allocated until then.
         let report = evaluation.outputs.remove(ALLOCS_MIME).map(|json| Report::from_json(&json));
         let ended = match &evaluation.failure {
-            Some(Failure::Panic { message, .. }) if message == crate::engine::interrupts::PANIC_MESSAGE => {
+            Some(Failure::Panic { message, .. }) if message == crate::session::interrupts::PANIC_MESSAGE => {
                 "until the interrupt"
             }
             Some(Failure::Panic { .. }) => "until the panic",

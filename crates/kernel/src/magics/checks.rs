@@ -7,10 +7,8 @@
 //! the session; the dependencies stay as they were built, so nothing but
 //! the next cell is recompiled.
 
-use super::{Invocation, Magic, MagicError, Usage};
-use crate::engine::output::Router;
+use crate::directive::{Context, Directive, Invocation, Usage, UsageError};
 use crate::engine::Checks;
-use crate::engine::Session;
 use crate::outcome::{CellOutcome, ErrorReport};
 
 pub struct ChecksMagic;
@@ -21,12 +19,12 @@ static USAGE: Usage = Usage {
     help: "overflow checks and debug assertions in cells: off (as --release, the default) or on",
 };
 
-impl Magic for ChecksMagic {
+impl Directive for ChecksMagic {
     fn usages(&self) -> &'static [Usage] {
         std::slice::from_ref(&USAGE)
     }
 
-    fn parse(&self, usage: &'static Usage, args: &str, _body: &str) -> Result<Box<dyn Invocation>, MagicError> {
+    fn parse(&self, usage: &'static Usage, args: &str, _body: &str) -> Result<Box<dyn Invocation>, UsageError> {
         let wanted = match args.trim() {
             "" => None,
             "on" => Some(Checks::On),
@@ -48,7 +46,7 @@ struct ChecksCall {
 }
 
 impl Invocation for ChecksCall {
-    fn run(&self, session: &mut Session, _show: &Router) -> CellOutcome {
+    fn run(&self, Context { session, .. }: Context<'_>) -> CellOutcome {
         if let Some(checks) = self.wanted {
             if let Err(e) = session.set_checks(checks) {
                 return CellOutcome::error(ErrorReport::new("EngineError", format!("{e:#}"), Vec::new()));
@@ -80,6 +78,9 @@ mod tests {
         assert!(only_magic("%checks on").unwrap().contains("Some(On)"));
         assert!(only_magic("%checks").unwrap().contains("None"));
         assert!(only_magic("%checks maybe").unwrap_err().to_string().starts_with("%checks: `maybe` is neither"));
-        assert_eq!(super::super::complete("%checks o").unwrap().0, vec!["on".to_string(), "off".to_string()]);
+        assert_eq!(
+            super::super::tests::MAGICS_ONLY.complete("%checks o").unwrap().0,
+            vec!["on".to_string(), "off".to_string()]
+        );
     }
 }

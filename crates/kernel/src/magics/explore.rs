@@ -3,9 +3,9 @@
 //! size, read once through a compiled cell; the explorer then works on a
 //! buffer of its own in the kernel process.
 
-use super::{args, Expression, Invocation, Magic, MagicError, Usage, ARGUMENTS};
-use crate::engine::output::{Event, Router};
-use crate::engine::Session;
+use crate::directive::args::{self, Expression};
+use crate::directive::{Context, Directive, Invocation, Usage, UsageError, ARGUMENTS};
+use crate::engine::output::Event;
 use crate::explorer::view::{AxisSlice, Item, Order, Settings};
 use crate::explorer::Request;
 use crate::outcome::{CellOutcome, ErrorReport};
@@ -21,12 +21,12 @@ static USAGE: Usage = Usage {
 /// Where an explorer with no expression starts: the recipe's first 2-D array.
 const DEFAULT_SHAPE: [usize; 2] = [4, 6];
 
-impl Magic for Explore {
+impl Directive for Explore {
     fn usages(&self) -> &'static [Usage] {
         std::slice::from_ref(&USAGE)
     }
 
-    fn parse(&self, usage: &'static Usage, args: &str, _body: &str) -> Result<Box<dyn Invocation>, MagicError> {
+    fn parse(&self, usage: &'static Usage, args: &str, _body: &str) -> Result<Box<dyn Invocation>, UsageError> {
         match args::expressions(usage, args)?.as_slice() {
             [] => Ok(Box::new(ExploreOf { array: None })),
             [array] => Ok(Box::new(ExploreOf { array: Some(array.clone()) })),
@@ -104,7 +104,7 @@ fn settings_for(observed: &Observed) -> Result<Settings, String> {
 }
 
 impl Invocation for ExploreOf {
-    fn run(&self, session: &mut Session, show: &Router) -> CellOutcome {
+    fn run(&self, Context { session, show, .. }: Context<'_>) -> CellOutcome {
         let request = match &self.array {
             None => Request { settings: Settings::new(Item::F64, DEFAULT_SHAPE.to_vec()), origin: None },
             Some(array) => {

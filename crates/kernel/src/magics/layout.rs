@@ -1,9 +1,8 @@
 //! `%layout A[, B ...]`: the memory-layout diagram of one or more arrays,
 //! each labelled with its expression.
 
-use super::{args, Expression, Invocation, Magic, MagicError, Usage, ARGUMENTS};
-use crate::engine::output::Router;
-use crate::engine::Session;
+use crate::directive::args::{self, Expression};
+use crate::directive::{Context, Directive, Invocation, Usage, UsageError, ARGUMENTS};
 use crate::outcome::CellOutcome;
 
 pub struct Layout;
@@ -14,12 +13,12 @@ const MAX_ARRAYS: usize = 32;
 static USAGE: Usage =
     Usage { name: "%layout", synopsis: "%layout A[, B ...]", help: "the memory-layout diagram of one or more arrays" };
 
-impl Magic for Layout {
+impl Directive for Layout {
     fn usages(&self) -> &'static [Usage] {
         std::slice::from_ref(&USAGE)
     }
 
-    fn parse(&self, usage: &'static Usage, args: &str, _body: &str) -> Result<Box<dyn Invocation>, MagicError> {
+    fn parse(&self, usage: &'static Usage, args: &str, _body: &str) -> Result<Box<dyn Invocation>, UsageError> {
         let arrays = args::expressions(usage, args)?;
         if arrays.is_empty() {
             return Err(usage.error("which arrays? It needs at least one expression"));
@@ -47,7 +46,7 @@ impl LayoutOf {
 }
 
 impl Invocation for LayoutOf {
-    fn run(&self, session: &mut Session, _show: &Router) -> CellOutcome {
+    fn run(&self, Context { session, .. }: Context<'_>) -> CellOutcome {
         USAGE.run(session, ARGUMENTS, &self.code())
     }
 }

@@ -1,20 +1,18 @@
 //! `%lsmagic`: every magic, with its synopsis and help, read from the table.
 
-use super::{usages, Invocation, Magic, MagicError, Usage};
-use crate::engine::output::Router;
-use crate::engine::Session;
+use crate::directive::{Context, Directive, Invocation, Table, Usage, UsageError};
 use crate::outcome::CellOutcome;
 
 pub struct Lsmagic;
 
 static USAGE: Usage = Usage { name: "%lsmagic", synopsis: "%lsmagic", help: "this list" };
 
-impl Magic for Lsmagic {
+impl Directive for Lsmagic {
     fn usages(&self) -> &'static [Usage] {
         std::slice::from_ref(&USAGE)
     }
 
-    fn parse(&self, usage: &'static Usage, args: &str, _body: &str) -> Result<Box<dyn Invocation>, MagicError> {
+    fn parse(&self, usage: &'static Usage, args: &str, _body: &str) -> Result<Box<dyn Invocation>, UsageError> {
         if !args.trim().is_empty() {
             return Err(usage.error("takes no arguments"));
         }
@@ -26,16 +24,16 @@ impl Magic for Lsmagic {
 struct LsmagicCall;
 
 impl Invocation for LsmagicCall {
-    fn run(&self, _session: &mut Session, _show: &Router) -> CellOutcome {
-        CellOutcome::text(listing())
+    fn run(&self, Context { directives, .. }: Context<'_>) -> CellOutcome {
+        CellOutcome::text(listing(directives))
     }
 }
 
 /// The text `%lsmagic` prints.
-fn listing() -> String {
-    let width = usages().map(|(_, u)| u.synopsis.len()).max().unwrap_or(0);
+fn listing(directives: &Table) -> String {
+    let width = directives.synopsis_width();
     let mut out = String::from("Magics (arguments are Rust expressions over the session's variables):\n");
-    for (_, usage) in usages().filter(|(_, u)| u.name.starts_with('%')) {
+    for usage in directives.magic_usages() {
         out.push_str(&format!("  {:<width$}  {}\n", usage.synopsis, usage.help));
     }
     out.push_str(
@@ -55,7 +53,7 @@ mod tests {
 
     #[test]
     fn every_form_is_listed_with_its_synopsis() {
-        let text = listing();
+        let text = listing(&super::super::tests::MAGICS_ONLY);
         assert!(text.contains("%timeit [-n N] [-r R] [-q] [-o] STATEMENT"));
         assert!(text.contains("%%time "));
         assert!(super::super::tests::only_magic("%whos x").is_err());

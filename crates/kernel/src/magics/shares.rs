@@ -1,9 +1,8 @@
 //! `%shares A, B`: whether two arrays share memory (exactly, as
 //! `numpy.shares_memory`), and which element they share.
 
-use super::{args, Expression, Invocation, Magic, MagicError, Usage, ARGUMENTS};
-use crate::engine::output::Router;
-use crate::engine::Session;
+use crate::directive::args::{self, Expression};
+use crate::directive::{Context, Directive, Invocation, Usage, UsageError, ARGUMENTS};
 use crate::outcome::CellOutcome;
 
 pub struct Shares;
@@ -14,12 +13,12 @@ static USAGE: Usage = Usage {
     help: "whether two arrays share memory (exact), and the first shared element",
 };
 
-impl Magic for Shares {
+impl Directive for Shares {
     fn usages(&self) -> &'static [Usage] {
         std::slice::from_ref(&USAGE)
     }
 
-    fn parse(&self, usage: &'static Usage, args: &str, _body: &str) -> Result<Box<dyn Invocation>, MagicError> {
+    fn parse(&self, usage: &'static Usage, args: &str, _body: &str) -> Result<Box<dyn Invocation>, UsageError> {
         match args::expressions(usage, args)?.as_slice() {
             [a, b] => Ok(Box::new(SharesOf { a: a.clone(), b: b.clone() })),
             got => Err(usage.error(format!("takes two arrays, got {}", got.len()))),
@@ -41,7 +40,7 @@ impl SharesOf {
 }
 
 impl Invocation for SharesOf {
-    fn run(&self, session: &mut Session, _show: &Router) -> CellOutcome {
+    fn run(&self, Context { session, .. }: Context<'_>) -> CellOutcome {
         USAGE.run(session, ARGUMENTS, &self.code())
     }
 }

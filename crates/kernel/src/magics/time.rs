@@ -9,13 +9,13 @@ use quote::quote;
 use syn::Stmt;
 
 use super::timing::format_time;
-use super::{args, Invocation, Magic, MagicError, Usage, STATEMENT};
+use crate::directive::args;
+use crate::directive::{Context, Directive, Invocation, Usage, UsageError, STATEMENT};
 use ndlens_runtime::content::TIME_MIME;
 
-use crate::engine::emit_statement;
-use crate::engine::output::{Event, Router};
-use crate::engine::Session;
+use crate::engine::output::Event;
 use crate::outcome::CellOutcome;
+use crate::session::emit_statement;
 use crate::syntax;
 
 pub struct Time;
@@ -25,12 +25,12 @@ static USAGES: [Usage; 2] = [
     Usage { name: "%%time", synopsis: "%%time", help: "run the cell once and print its wall time" },
 ];
 
-impl Magic for Time {
+impl Directive for Time {
     fn usages(&self) -> &'static [Usage] {
         &USAGES
     }
 
-    fn parse(&self, usage: &'static Usage, args: &str, body: &str) -> Result<Box<dyn Invocation>, MagicError> {
+    fn parse(&self, usage: &'static Usage, args: &str, body: &str) -> Result<Box<dyn Invocation>, UsageError> {
         let body = if usage.name.starts_with("%%") {
             if !args.trim().is_empty() {
                 return Err(usage.error("takes no arguments on its first line"));
@@ -55,7 +55,7 @@ struct TimeCall {
 }
 
 impl Invocation for TimeCall {
-    fn run(&self, session: &mut Session, show: &Router) -> CellOutcome {
+    fn run(&self, Context { session, show, .. }: Context<'_>) -> CellOutcome {
         let evaluation = session.eval_generated_statements(&self.code);
         let mut outcome = CellOutcome::from_evaluation(evaluation, "", |d| self.usage.compile_error(STATEMENT, d));
         let Some(mut result) = outcome.result.take() else { return outcome };

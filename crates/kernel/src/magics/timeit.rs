@@ -13,13 +13,13 @@ use quote::{quote, ToTokens};
 use syn::{Pat, Stmt};
 
 use super::timing::TimeitResult;
-use super::{args, Invocation, Magic, MagicError, Usage, STATEMENT};
+use crate::directive::args;
+use crate::directive::{Context, Directive, Invocation, Usage, UsageError, STATEMENT};
 use ndlens_runtime::content::TIMEIT_MIME;
 
-use crate::engine::emit_statement;
-use crate::engine::output::{Event, Router};
-use crate::engine::Session;
+use crate::engine::output::Event;
 use crate::outcome::CellOutcome;
+use crate::session::emit_statement;
 use crate::syntax;
 
 /// IPython's default number of runs.
@@ -50,12 +50,12 @@ static USAGES: [Usage; 2] = [
     },
 ];
 
-impl Magic for Timeit {
+impl Directive for Timeit {
     fn usages(&self) -> &'static [Usage] {
         &USAGES
     }
 
-    fn parse(&self, usage: &'static Usage, args: &str, body: &str) -> Result<Box<dyn Invocation>, MagicError> {
+    fn parse(&self, usage: &'static Usage, args: &str, body: &str) -> Result<Box<dyn Invocation>, UsageError> {
         let (options, rest) = parse_options(usage, args)?;
         let (setup, body) = if usage.name.starts_with("%%") {
             if body.trim().is_empty() {
@@ -102,7 +102,7 @@ impl Default for Options {
 
 /// Reads leading `-n N`, `-r R`, `-q`, `-o` (also `-n10`) and returns the
 /// rest of the line.
-fn parse_options<'a>(usage: &Usage, args: &'a str) -> Result<(Options, &'a str), MagicError> {
+fn parse_options<'a>(usage: &Usage, args: &'a str) -> Result<(Options, &'a str), UsageError> {
     let mut options = Options::default();
     let mut rest = args.trim_start();
     while let Some(flag) = rest.strip_prefix('-') {
@@ -152,7 +152,7 @@ struct TimeitCall {
 }
 
 impl Invocation for TimeitCall {
-    fn run(&self, session: &mut Session, show: &Router) -> CellOutcome {
+    fn run(&self, Context { session, show, .. }: Context<'_>) -> CellOutcome {
         let mut outcome = self.usage.run(session, STATEMENT, &self.code);
         let Some(mut result) = outcome.result.take() else { return outcome };
         if let Some(measured) = result.remove(TIMEIT_MIME).and_then(|json| TimeitResult::from_json(&json)) {

@@ -6,13 +6,12 @@
 
 use std::collections::BTreeMap;
 
-use super::{Invocation, Magic, MagicError, Usage, ARGUMENTS};
+use crate::directive::{Context, Directive, Invocation, Usage, UsageError, ARGUMENTS};
 use ndlens_runtime::content::WHOS_MIME;
 
-use crate::engine::emit_statement;
-use crate::engine::output::Router;
-use crate::engine::{Session, Variable};
 use crate::outcome::CellOutcome;
+use crate::session::emit_statement;
+use crate::session::variables::Variable;
 
 pub struct Whos;
 
@@ -22,12 +21,12 @@ static USAGE: Usage = Usage {
     help: "the session's variables, their types, and for arrays their layout",
 };
 
-impl Magic for Whos {
+impl Directive for Whos {
     fn usages(&self) -> &'static [Usage] {
         std::slice::from_ref(&USAGE)
     }
 
-    fn parse(&self, usage: &'static Usage, args: &str, _body: &str) -> Result<Box<dyn Invocation>, MagicError> {
+    fn parse(&self, usage: &'static Usage, args: &str, _body: &str) -> Result<Box<dyn Invocation>, UsageError> {
         if !args.trim().is_empty() {
             return Err(usage.error("takes no arguments"));
         }
@@ -39,7 +38,7 @@ impl Magic for Whos {
 struct WhosCall;
 
 impl Invocation for WhosCall {
-    fn run(&self, session: &mut Session, _show: &Router) -> CellOutcome {
+    fn run(&self, Context { session, .. }: Context<'_>) -> CellOutcome {
         let variables = session.variables();
         if variables.is_empty() {
             return CellOutcome::text("Interactive namespace is empty.");

@@ -111,7 +111,7 @@ fn kernel_info() -> KernelInfoReply {
         },
         banner: format!(
             "ndlens {}: Rust cells, with ndarray and ndlens loaded. %lsmagic lists the magics, :help the commands.",
-            crate::VERSION
+            crate::version::VERSION
         ),
         help_links: vec![
             HelpLink { text: "ndarray".into(), url: "https://docs.rs/ndarray/0.17".into() },

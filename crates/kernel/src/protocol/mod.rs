@@ -29,7 +29,7 @@ use jupyter_zmq_client::{
 use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
 
 use crate::engine::output::Router;
-use crate::engine::EngineHandle;
+use crate::session::handle::SessionHandle;
 use crate::widgets::Widgets;
 
 /// Publishes on IOPub from any task.
@@ -67,7 +67,7 @@ impl IoPub {
 /// What the handlers share.
 pub struct Kernel {
     pub iopub: IoPub,
-    pub engine: EngineHandle,
+    pub engine: SessionHandle,
     pub router: Router,
     pub state: tokio::sync::Mutex<handlers::SessionState>,
     /// The widget models, shared with the tasks that publish a cell's output.
@@ -79,7 +79,7 @@ pub struct Kernel {
 }
 
 /// Binds the channels in `info` and serves until a shutdown request.
-pub async fn serve(info: ConnectionInfo, engine: EngineHandle, router: Router) -> Result<()> {
+pub async fn serve(info: ConnectionInfo, engine: SessionHandle, router: Router) -> Result<()> {
     let session_id = format!("ndlens-{}", std::process::id());
     let bind = |what: &str| format!("binding the {what} channel on {}", info.ip);
     let mut shell = create_kernel_shell_connection(&info, &session_id).await.with_context(|| bind("shell"))?;

@@ -21,11 +21,7 @@ use std::os::unix::net::UnixStream;
 use anyhow::{Context, Result};
 use ndlens_runtime::host::{Host, Status, Str, Value, ABI_VERSION, ENTRY_POINT};
 
-use super::wire::{mark, Outcome, Reply, Request, Stored};
-
-/// The file descriptor of the socket to the kernel, set up by the engine
-/// when it starts this process.
-pub const SOCKET_FD: i32 = 3;
+use super::wire::{mark, Outcome, Reply, Request, Stored, SOCKET_FD};
 
 /// A value the session keeps.
 struct Kept {

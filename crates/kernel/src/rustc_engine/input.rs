@@ -23,8 +23,7 @@ use std::sync::Mutex;
 
 use ndlens_runtime::input::{Asked, ASK_VARIABLE};
 
-use super::host::SOCKET_FD;
-use super::wire::Reply;
+use super::wire::{Reply, SOCKET_FD};
 use crate::engine::output::Answer;
 
 /// Set once this process serves as a session: only then is descriptor 0

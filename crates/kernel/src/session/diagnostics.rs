@@ -7,7 +7,7 @@
 //! diagnostic the way rustc does, with the offending line and a caret.
 
 use super::views::Rewritten;
-use super::CompileError;
+use crate::engine::CompileError;
 
 /// One diagnostic, placed in the user's cell.
 #[derive(Clone, Debug, PartialEq, Eq)]

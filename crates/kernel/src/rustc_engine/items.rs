@@ -277,10 +277,20 @@ pub fn attach_impls(items: &mut [NewItem]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::rustc::analysis::Analysis;
 
+    /// The items of `code`, as the cell's analysis finds them.
     fn items(code: &str) -> Vec<NewItem> {
-        Analysis::of(code).unwrap().items
+        let block = syntax::statements(code).unwrap();
+        let mut found: Vec<NewItem> = block
+            .stmts
+            .iter()
+            .flat_map(|stmt| match stmt {
+                syn::Stmt::Item(item) => from_syn(item, code),
+                _ => Vec::new(),
+            })
+            .collect();
+        attach_impls(&mut found);
+        found
     }
 
     fn keys(code: &str) -> Vec<Key> {

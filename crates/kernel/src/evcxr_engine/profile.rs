@@ -14,7 +14,7 @@
 //! now changes only the cells' optimisation, never the dependencies'.
 //!
 //! The same file points cargo at the prebuilt libraries' vendored sources
-//! when the session seeded its slot from them ([`super::prebuilt`]), so
+//! when the session seeded its slot from them ([`crate::engine::prebuilt`]), so
 //! that cargo finds the copied dependencies fresh.
 
 use std::path::{Path, PathBuf};

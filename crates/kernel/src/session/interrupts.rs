@@ -102,7 +102,7 @@ impl<'ast> Visit<'ast> for Points {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::views::Rewritten;
+    use crate::session::views::Rewritten;
 
     fn checked(code: &str) -> String {
         Rewritten::apply(code, points(code)).code

@@ -41,9 +41,11 @@ use self::process::{Control, Environment, Lost, SessionProcess};
 use self::source::{CellSource, Load, Origin};
 use self::types::Unnameable;
 use self::wire::{Outcome, Stored};
-use super::output::{Event, Router};
-use super::prebuilt::Prebuilt;
-use super::{Checks, CompileError, Completions, Documentation, Engine, EngineConfig, Interrupt, Run, RunFailure};
+use crate::engine::output::{Event, Router};
+use crate::engine::prebuilt::Prebuilt;
+use crate::engine::{
+    Checks, CompileError, Completions, Documentation, Engine, EngineConfig, Interrupt, Run, RunFailure,
+};
 
 /// A session variable, as the kernel knows it.
 #[derive(Clone, Debug)]
@@ -93,11 +95,11 @@ impl RustcEngine {
         std::fs::create_dir_all(&cells_dir).with_context(|| format!("creating {}", cells_dir.display()))?;
         let environment = Environment {
             library_path: libraries.library_path(),
-            variables: super::huge_pages::tunables().into_iter().collect(),
+            variables: crate::engine::huge_pages::tunables().into_iter().collect(),
         };
         let control = Arc::new(Control::default());
         let process = SessionProcess::start(environment, router.clone(), control.clone())?;
-        let cache = super::slots::cache_root().ok().map(|root| root.join("type-paths.json"));
+        let cache = crate::engine::slots::cache_root().ok().map(|root| root.join("type-paths.json"));
         let prober = Prober { libraries: libraries.clone(), scratch: config.work_dir.join("paths"), cache };
         let analyzer = analyzer_for(&config.kernel_dir, &config.work_dir, &libraries);
         let cache = cell_cache(config, &libraries);
@@ -603,7 +605,7 @@ fn cell_cache(config: &EngineConfig, libraries: &Libraries) -> CellCache {
         true => CellCache { shared: None, own: Some(shared) },
         false => CellCache {
             shared: shared.is_dir().then_some(shared),
-            own: super::slots::cache_root().ok().map(|root| root.join("cells")),
+            own: crate::engine::slots::cache_root().ok().map(|root| root.join("cells")),
         },
     }
 }
@@ -624,7 +626,7 @@ fn analyzer_for(kernel_dir: &std::path::Path, work_dir: &std::path::Path, librar
 /// read, built once in the session's own folder (the user is told why in
 /// `notices`, unless they chose it).
 fn session_libraries(config: &EngineConfig, notices: &mut Vec<String>) -> Result<Libraries> {
-    use super::prebuilt::SeedError;
+    use crate::engine::prebuilt::SeedError;
     let prebuilt = Prebuilt::beside(&config.kernel_dir);
     let template = prebuilt.libraries();
     let why = match prebuilt.check(&template) {

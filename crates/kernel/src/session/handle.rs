@@ -11,8 +11,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::output::Router;
-use super::{EngineConfig, Interrupt, Session, StartError};
+use super::Session;
+use crate::engine::output::Router;
+use crate::engine::{EngineConfig, Interrupt, StartError};
 use crate::sync::lock;
 
 type Job = Box<dyn FnOnce(&mut Result<Session, StartError>) + Send>;
@@ -22,7 +23,7 @@ type Job = Box<dyn FnOnce(&mut Result<Session, StartError>) + Send>;
 const INTERRUPT_GRACE: Duration = Duration::from_millis(1500);
 
 #[derive(Clone)]
-pub struct EngineHandle {
+pub struct SessionHandle {
     jobs: std::sync::mpsc::Sender<Job>,
     interrupter: Arc<Mutex<Option<Arc<dyn Interrupt>>>>,
     /// The number of the job running, 0 when none.
@@ -32,14 +33,14 @@ pub struct EngineHandle {
     interrupted: Arc<AtomicBool>,
 }
 
-impl EngineHandle {
+impl SessionHandle {
     /// Starts the session's thread; the engine starts there, in the
     /// background.
-    pub fn start(config: EngineConfig, notices: Vec<String>, router: Router) -> EngineHandle {
+    pub fn start(config: EngineConfig, notices: Vec<String>, router: Router) -> SessionHandle {
         let (jobs, queue) = std::sync::mpsc::channel::<Job>();
         let interrupter = Arc::new(Mutex::new(None));
         let interrupted = Arc::new(AtomicBool::new(false));
-        let handle = EngineHandle {
+        let handle = SessionHandle {
             jobs,
             interrupter: interrupter.clone(),
             running: Arc::new(AtomicU64::new(0)),
@@ -55,10 +56,11 @@ impl EngineHandle {
                 let started = Instant::now();
                 let kind = config.kind;
                 let told = notices.clone();
-                let mut session = super::start(&config, router).map_err(|e| e.after(&told)).and_then(|engine| {
-                    *lock(&interrupter) = Some(engine.interrupter());
-                    Session::start(engine, config, notices, interrupted)
-                });
+                let mut session =
+                    super::start::engine(&config, router).map_err(|e| e.after(&told)).and_then(|engine| {
+                        *lock(&interrupter) = Some(engine.interrupter());
+                        Session::start(engine, config, notices, interrupted)
+                    });
                 match &session {
                     Ok(_) => eprintln!("ndlens: {} session ready in {:.2?}", kind.name(), started.elapsed()),
                     Err(e) => eprintln!("ndlens: the session did not start: {e}"),

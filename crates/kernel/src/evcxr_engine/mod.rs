@@ -16,9 +16,9 @@ use std::sync::{Arc, Mutex};
 use evcxr::{CommandContext, Error as EvcxrError};
 use ndlens_runtime::content::PANIC_MIME;
 
-use super::output::Router;
-use super::prebuilt::{Prebuilt, SeedError, Seeded};
-use super::{
+use crate::engine::output::Router;
+use crate::engine::prebuilt::{Prebuilt, SeedError, Seeded};
+use crate::engine::{
     Checks, CompileError, Completions, Documentation, Engine, EngineConfig, Interrupt, Run, RunFailure, StartError,
 };
 use crate::sync::lock;
@@ -155,7 +155,7 @@ impl Engine for EvcxrEngine {
     fn run(&mut self, code: &str) -> Run {
         match self.execute(code) {
             Ok(outputs) => {
-                let mut outputs: super::MimeBundle = outputs.content_by_mime_type.into_iter().collect();
+                let mut outputs: crate::engine::MimeBundle = outputs.content_by_mime_type.into_iter().collect();
                 let failure = outputs.remove(PANIC_MIME).map(|report| {
                     let (location, message) = report.split_once('\n').unwrap_or(("", &report));
                     let position = self.code_position(location, code);

@@ -19,8 +19,7 @@ use anyhow::{Context, Result};
 use crossbeam_channel::{Receiver, Sender};
 use ndlens_runtime::content::{BEGIN, END};
 
-use super::host::SOCKET_FD;
-use super::wire::{split_mark, Outcome, Reply, Request, Stored};
+use super::wire::{split_mark, Outcome, Reply, Request, Stored, SOCKET_FD};
 use crate::engine::output::{Event, Router};
 use crate::engine::{Interrupt, MimeBundle};
 use crate::sync::lock;

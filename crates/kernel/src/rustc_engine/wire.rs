@@ -8,6 +8,10 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+/// The file descriptor of the socket to the kernel in the session process,
+/// where the engine puts it when it starts the process.
+pub const SOCKET_FD: i32 = 3;
+
 /// The kernel's requests.
 #[derive(Debug, Serialize, Deserialize)]
 pub enum Request {

@@ -1,4 +1,4 @@
-//! Magic arguments: Rust expressions split at top-level commas, found by
+//! Directive arguments: Rust expressions split at top-level commas, found by
 //! parsing them as Rust, so that commas inside calls, macros, generics and
 //! closures stay where they belong.
 
@@ -6,7 +6,7 @@ use syn::parse::Parser;
 use syn::punctuated::Punctuated;
 use syn::{Expr, Token};
 
-use super::{MagicError, Usage};
+use super::{Usage, UsageError};
 use crate::syntax;
 
 /// An argument as the user wrote it.
@@ -26,9 +26,9 @@ impl Expression {
     }
 }
 
-/// The arguments of a magic: a comma-separated list of expressions, or
+/// The arguments of a directive: a comma-separated list of expressions, or
 /// plain names separated by spaces.
-pub(super) fn expressions(usage: &Usage, args: &str) -> Result<Vec<Expression>, MagicError> {
+pub fn expressions(usage: &Usage, args: &str) -> Result<Vec<Expression>, UsageError> {
     let args = args.trim();
     if args.is_empty() {
         return Ok(Vec::new());
@@ -45,27 +45,7 @@ pub(super) fn expressions(usage: &Usage, args: &str) -> Result<Vec<Expression>, 
 }
 
 /// Checks that `code` lexes as Rust (balanced brackets, closed strings), so
-/// that a typo is reported against the magic rather than generated code.
-pub(super) fn check_statements(usage: &Usage, code: &str) -> Result<(), MagicError> {
+/// that a typo is reported against the directive rather than generated code.
+pub fn check_statements(usage: &Usage, code: &str) -> Result<(), UsageError> {
     syntax::lexes(code).map(|_| ()).map_err(|e| usage.error(format!("`{}` is not Rust: {e}", code.trim())))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::super::tests::only_magic;
-
-    #[test]
-    fn arguments_split_at_top_level_commas_only() {
-        let shown = only_magic("%layout a, a.slice(s![1.., ..;2]), HashMap::<u8, u8>::new()").unwrap();
-        for source in ["\"a\"", "\"a.slice(s![1.., ..;2])\"", "\"HashMap::<u8, u8>::new()\""] {
-            assert!(shown.contains(&format!("source: {source}")), "{shown}");
-        }
-    }
-
-    #[test]
-    fn plain_names_may_be_separated_by_spaces() {
-        let shown = only_magic("%shares a b").unwrap();
-        assert!(shown.contains("source: \"a\"") && shown.contains("source: \"b\""), "{shown}");
-        assert!(only_magic("%shares a.t() b").is_err());
-    }
 }

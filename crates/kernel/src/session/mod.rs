@@ -1,4 +1,4 @@
-//! The session: an [`Engine`] with what the kernel adds for every engine.
+//! The session: an [`Engine`] with what the kernel adds above every engine.
 //!
 //! - the prelude: ndarray, the lens and the runtime in scope, and each
 //!   session process set up (panic report, interrupt handler, `:fmt`);
@@ -6,19 +6,32 @@
 //!   kept as the expression that derives it;
 //! - interrupt checks ([`interrupts`]) at the head of the cell's loops and
 //!   closures;
-//! - compile errors and panics placed at the user's line and column, and a
-//!   lost process reported with the variables it took.
+//! - compile errors and panics placed at the user's line and column
+//!   ([`diagnostics`]), and a lost process reported with the variables it
+//!   took ([`variables`]);
+//! - one thread that owns the session and runs the front end's jobs in
+//!   order ([`handle`]), and the choice of engine when it starts
+//!   ([`start`]).
 //!
-//! [`views`]: super::views
-//! [`interrupts`]: super::interrupts
+//! This room imports the engine's seam ([`crate::engine`]) and nothing
+//! above it: the magics, the commands and the protocol use the session,
+//! never the other way round.
+
+pub mod diagnostics;
+pub mod handle;
+pub mod interrupts;
+pub mod start;
+pub mod variables;
+pub mod views;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use super::diagnostics::Diagnostic;
-use super::views::{DerivedViews, Edit, Rewritten};
-use super::{interrupts, Checks, Documentation, Engine, EngineConfig, Run, RunFailure, StartError, Variable};
+use self::diagnostics::Diagnostic;
+use self::variables::Variable;
+use self::views::{DerivedViews, Edit, Rewritten};
+use crate::engine::{Checks, Documentation, Engine, EngineConfig, Run, RunFailure, StartError};
 
 /// What running some code came to, placed in the user's cell.
 #[derive(Debug, Default)]
@@ -371,4 +384,10 @@ fn process_setup(pretty_debug: bool) -> String {
 
 fn pretty_debug_statement(pretty: bool) -> String {
     format!("ndlens_runtime::show::set_pretty_debug({pretty});")
+}
+
+/// A statement that prints the value of `expression` (any `Display`) as
+/// one content block of type `mime`: how generated code reports back.
+pub fn emit_statement(mime: &str, expression: &str) -> String {
+    format!("ndlens_runtime::content::emit({mime:?}, &::std::string::ToString::to_string(&({expression})));")
 }
