@@ -192,11 +192,21 @@ CORPUS = {
         (
             "pub trait Bar {} impl Bar for i32 {} pub fn make() -> impl Bar { 42 }\nlet opaque = make();",
             Differs(
-                rustc=Ok(),
+                rustc=Ok(stderr="`opaque` holds what `make` returns as `impl Trait`, which cannot be kept"),
                 evcxr=Error("EngineError", "has type `impl Bar`"),
-                why="the rustc engine names a variable's type from its value, which has the hidden type",
+                why="the rustc engine runs the cell and then says why the variable is not kept, as for a "
+                "closure; evcxr refuses the cell before it runs",
             ),
         ),
+        ("opaque", Error("CompileError", MISSING)),
+        ("let plain = 1 + 1;", Ok()),
+        ("plain", Value("2")),
+    ],
+    "a last let without its semicolon binds": [
+        ("let q = 5", Ok()),
+        ("q", Value("5")),
+        ("let r = q + 1 // one more", Ok()),
+        ("r", Value("6")),
     ],
     "types through private paths are named": [
         ("let dynamic = Array2::<f64>::zeros((2, 3)).into_dyn();", Ok()),

@@ -4,6 +4,7 @@
 //! Spans carry byte positions because `proc-macro2` is built with
 //! `span-locations`.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use proc_macro2::TokenStream;
@@ -15,6 +16,23 @@ use syn::Block;
 /// [`in_statements`].
 pub fn statements(code: &str) -> syn::Result<Block> {
     syn::parse_str::<Block>(&format!("{{{code}\n}}"))
+}
+
+/// `code` with the `;` its last `let` left out, which Rust requires and a
+/// notebook's user does not expect to type: `let q = 5` as a cell's last
+/// line binds `q`, as if the semicolon were there. Other code comes back
+/// as it is, for the compiler to judge.
+pub fn with_final_semicolon(code: &str) -> Cow<'_, str> {
+    if statements(code).is_ok() {
+        return Cow::Borrowed(code);
+    }
+    // On a line of its own, so that a comment ending the code does not
+    // swallow it.
+    let amended = format!("{code}\n;");
+    match statements(&amended) {
+        Ok(block) if matches!(block.stmts.last(), Some(syn::Stmt::Local(_))) => Cow::Owned(amended),
+        _ => Cow::Borrowed(code),
+    }
 }
 
 /// A byte range of a node of [`statements`]' block, as a range of `code`.
@@ -67,6 +85,15 @@ pub fn lexes(code: &str) -> Result<TokenStream, proc_macro2::LexError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_last_let_without_its_semicolon_gets_one() {
+        assert_eq!(with_final_semicolon("let q = 5"), "let q = 5\n;");
+        assert_eq!(with_final_semicolon("let a = 1;\nlet b = a + 1 // two"), "let a = 1;\nlet b = a + 1 // two\n;");
+        for unchanged in ["let q = 5;", "q + 1", "let x = ;", "fn f() {", "let q = 5\nq"] {
+            assert_eq!(with_final_semicolon(unchanged), unchanged);
+        }
+    }
 
     #[test]
     fn nesting_is_counted_without_recursion() {

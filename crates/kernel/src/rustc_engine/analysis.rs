@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::ops::Range;
 
 use proc_macro2::{TokenStream, TokenTree};
-use syn::{Pat, Stmt};
+use syn::{Expr, Pat, Stmt};
 
 use super::items::{self, NewItem};
 use crate::syntax;
@@ -17,6 +17,11 @@ use crate::syntax;
 pub struct Binding {
     pub name: String,
     pub mutable: bool,
+    /// The function or method whose result the binding holds as it is
+    /// (`let w = foo();`, `let w = x.foo()?;`), when it is one call and
+    /// the binding has no type annotation: the value may then be of the
+    /// opaque type `foo` returns.
+    pub called: Option<String>,
 }
 
 #[derive(Debug)]
@@ -74,6 +79,9 @@ impl Analysis {
                 Stmt::Local(local) => {
                     let mut bound = Vec::new();
                     pattern_bindings(&local.pat, &mut bound);
+                    if let (Pat::Ident(_), [binding], Some(init)) = (&local.pat, bound.as_mut_slice(), &local.init) {
+                        binding.called = called(&init.expr);
+                    }
                     let statement = syntax::in_statements(syntax::byte_range(local));
                     let pattern = syntax::in_statements(syntax::byte_range(&local.pat));
                     for binding in &bound {
@@ -126,7 +134,7 @@ impl Analysis {
 fn pattern_bindings(pat: &Pat, out: &mut Vec<Binding>) {
     match pat {
         Pat::Ident(p) => {
-            out.push(Binding { name: p.ident.to_string(), mutable: p.mutability.is_some() });
+            out.push(Binding { name: p.ident.to_string(), mutable: p.mutability.is_some(), called: None });
             if let Some((_, sub)) = &p.subpat {
                 pattern_bindings(sub, out);
             }
@@ -145,6 +153,23 @@ fn pattern_bindings(pat: &Pat, out: &mut Vec<Binding>) {
             }
         }
         _ => {}
+    }
+}
+
+/// The function or method `expression` is a call of, looking through
+/// parentheses, references, `?` and `.await`.
+fn called(expression: &Expr) -> Option<String> {
+    match expression {
+        Expr::Call(call) => match &*call.func {
+            Expr::Path(path) => path.path.segments.last().map(|s| s.ident.to_string()),
+            _ => None,
+        },
+        Expr::MethodCall(call) => Some(call.method.to_string()),
+        Expr::Paren(inner) => called(&inner.expr),
+        Expr::Reference(inner) => called(&inner.expr),
+        Expr::Try(inner) => called(&inner.expr),
+        Expr::Await(inner) => called(&inner.base),
+        _ => None,
     }
 }
 

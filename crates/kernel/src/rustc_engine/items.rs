@@ -19,6 +19,7 @@ use std::collections::BTreeSet;
 use std::ops::Range;
 
 use quote::{quote, ToTokens};
+use syn::visit::Visit;
 use syn::{Item, UseTree};
 
 use crate::syntax;
@@ -254,6 +255,43 @@ fn flatten(tree: &UseTree, prefix: &mut Vec<syn::Ident>, out: &mut Vec<(String, 
 
 /// Gives each `impl` that follows a named item in its cell to that item, so
 /// that they are redefined together.
+/// The functions and methods among `items` (their source texts) whose
+/// return type is or holds an `impl Trait`: a value they return is of an
+/// opaque type, which Rust lets no code outside them name.
+pub fn returning_opaque<'a>(items: impl IntoIterator<Item = &'a str>) -> BTreeSet<String> {
+    #[derive(Default)]
+    struct Opaque {
+        found: bool,
+    }
+    impl<'ast> Visit<'ast> for Opaque {
+        fn visit_type_impl_trait(&mut self, _: &'ast syn::TypeImplTrait) {
+            self.found = true;
+        }
+    }
+    #[derive(Default)]
+    struct Functions {
+        names: BTreeSet<String>,
+    }
+    impl<'ast> Visit<'ast> for Functions {
+        fn visit_signature(&mut self, signature: &'ast syn::Signature) {
+            if let syn::ReturnType::Type(_, ty) = &signature.output {
+                let mut opaque = Opaque::default();
+                opaque.visit_type(ty);
+                if opaque.found {
+                    self.names.insert(signature.ident.to_string());
+                }
+            }
+        }
+    }
+    let mut functions = Functions::default();
+    for text in items {
+        if let Ok(item) = syn::parse_str::<Item>(text) {
+            functions.visit_item(&item);
+        }
+    }
+    functions.names
+}
+
 pub fn attach_impls(items: &mut [NewItem]) {
     let mut owner: Option<String> = None;
     let mut index = 0;
@@ -295,6 +333,15 @@ mod tests {
 
     fn keys(code: &str) -> Vec<Key> {
         items(code).into_iter().map(|i| i.key).collect()
+    }
+
+    #[test]
+    fn functions_returning_impl_trait_are_found() {
+        let code = "fn make() -> impl Bar { 1 }\nfn plain() -> i32 { 1 }\nfn pair() -> (impl Bar, u8) { (1, 2) }\n\
+                    impl S { fn it(&self) -> impl Iterator<Item = u8> { None.into_iter() } fn arg(x: impl Bar) {} }";
+        let texts: Vec<String> = items(code).iter().map(|i| i.text(code).to_string()).collect();
+        let found = returning_opaque(texts.iter().map(String::as_str));
+        assert_eq!(found, BTreeSet::from(["make".to_string(), "pair".into(), "it".into()]));
     }
 
     #[test]

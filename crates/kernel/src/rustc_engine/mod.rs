@@ -351,13 +351,14 @@ impl RustcEngine {
     /// After a run: the variables the cell took and stored, named for the
     /// next cells; those whose type cannot be named are dropped, and the
     /// user is told why.
-    fn keep(&mut self, removed: Vec<String>, stored: Vec<Stored>) {
+    fn keep(&mut self, removed: Vec<String>, stored: Vec<Stored>, opaque: &BTreeMap<String, String>) {
         for name in removed {
             self.variables.remove(&name);
         }
         let mut unkept = Vec::new();
         for stored in stored {
             let named = match self.named.get(&stored.type_name) {
+                _ if opaque.contains_key(&stored.name) => Err(Unnameable::Opaque(opaque[&stored.name].clone())),
                 Some(named) => named.clone(),
                 None => {
                     let items = &self.items;
@@ -383,6 +384,18 @@ impl RustcEngine {
             eprintln!("ndlens: the session process ended while dropping variables: {detail}");
             self.variables.clear();
         }
+    }
+
+    /// The cell's bindings that hold what a function of the session returns
+    /// as `impl Trait`, each with that function.
+    fn opaque_bindings(&self, analysis: &Analysis, code: &str) -> BTreeMap<String, String> {
+        let kept = self.items.kept().iter().map(|item| item.text.as_str());
+        let functions = items::returning_opaque(kept.chain(analysis.items.iter().map(|item| item.text(code))));
+        analysis
+            .bindings
+            .iter()
+            .filter_map(|b| b.called.as_ref().filter(|f| functions.contains(*f)).map(|f| (b.name.clone(), f.clone())))
+            .collect()
     }
 
     /// The variables of types `redefined` names: they cannot be read as the
@@ -432,6 +445,7 @@ impl Engine for RustcEngine {
             // Code that does not parse loads nothing: it will not compile.
             None => Vec::new(),
         };
+        let opaque = analysis.as_ref().map(|a| self.opaque_bindings(a, code)).unwrap_or_default();
         let (library, generated, file) = match self.compile(code, analysis.as_ref(), loads) {
             Ok(compiled) => compiled,
             Err(failure) => return Run::failed(failure),
@@ -470,7 +484,7 @@ impl Engine for RustcEngine {
                 return Run::failed(RunFailure::ProcessLost(detail));
             }
         };
-        self.keep(ran.removed, ran.stored);
+        self.keep(ran.removed, ran.stored, &opaque);
         let mut outputs = ran.outputs;
         let panic_report = outputs.remove(PANIC_MIME);
         let failure = match ran.outcome {

@@ -29,6 +29,9 @@ pub enum Unnameable {
     Private(String),
     /// `type_name` gave something that is not a Rust type.
     Unreadable,
+    /// The value a function returned as `impl Trait`: its type is opaque
+    /// outside the function, whatever `type_name` says it is.
+    Opaque(String),
 }
 
 impl Unnameable {
@@ -48,6 +51,11 @@ impl Unnameable {
             Unnameable::Private(path) => format!(
                 "`{name}` has type `{type_name}`, which a later cell cannot name: `{path}` has no public path. \
                  Give `{name}` a type annotation with a public type, or keep it within one cell (inside braces)."
+            ),
+            Unnameable::Opaque(function) => format!(
+                "`{name}` holds what `{function}` returns as `impl Trait`, which cannot be kept for later cells: \
+                 its type is opaque, and Rust lets no code outside `{function}` name it. Use it within this cell, \
+                 or have `{function}` return a named type or a `Box<dyn Trait>`."
             ),
             Unnameable::Unreadable => format!(
                 "`{name}` has type `{type_name}`, which this kernel cannot write as Rust. Give it a type \

@@ -32,6 +32,7 @@ use self::diagnostics::Diagnostic;
 use self::variables::Variable;
 use self::views::{DerivedViews, Edit, Rewritten};
 use crate::engine::{Checks, Documentation, Engine, EngineConfig, Run, RunFailure, StartError};
+use crate::syntax;
 
 /// What running some code came to, placed in the user's cell.
 #[derive(Debug, Default)]
@@ -182,9 +183,10 @@ impl Session {
         Ok(())
     }
 
-    /// Runs `code`, which is `original` as typed (starting on line
-    /// `first_line` of the cell) after any rewriting by the caller.
+    /// Runs `original`, Rust code as typed (starting on line `first_line`
+    /// of the cell). A last `let` without its semicolon gets one.
     pub fn eval(&mut self, original: &str, first_line: usize) -> Evaluation {
+        let original = &*syntax::with_final_semicolon(original);
         self.views.forget_rebound(original);
         let plain = self.views.expand(original);
         // The cell's own loops and closures check for interrupts; should the
