@@ -38,7 +38,7 @@ def free_port():
 def lab(tmp_path):
     """JupyterLab on loopback with a token, over a copy of the notebooks."""
     if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(f"{CHROMIUM} is missing: scripts/prepare --browser installs Debian's chromium")
+        pytest.fail(f"{CHROMIUM} is missing: scripts/prepare --tests installs Debian's chromium")
     notebooks = tmp_path / "notebooks"
     shutil.copytree(ROOT / "notebooks", notebooks)
     # Draw every cell, not only those scrolled into view, so the page can be
