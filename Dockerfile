@@ -5,12 +5,12 @@
 #   scripts/image                 # builds it here from a Debian base made with mmdebstrap, and checks it
 #
 # The Rust toolchain comes from rustup (RUST=rustup, the default), or, where
-# static.rust-lang.org is out of reach, from a toolchain folder put in the
+# Rust's distribution server is out of reach, from a toolchain folder put in the
 # build context at image/toolchain (RUST=context; scripts/image does this).
 # Debian's own rustc will not do: cells link the standard library as a
 # shared library, which Debian does not ship. rust-analyzer (completion and
 # documentation) and the standard library's sources come with it.
-ARG BASE=docker.io/library/debian:bookworm-slim
+ARG BASE=debian:bookworm-slim
 ARG RUST=rustup
 ARG RUST_VERSION=1.95.0
 
@@ -38,9 +38,9 @@ RUN useradd --create-home --uid "${NB_UID}" --shell /bin/bash "${NB_USER}"
 
 ENV VIRTUAL_ENV=/opt/ndlens
 ENV PATH=/opt/ndlens/bin:/opt/rust/bin:${PATH}
-COPY requirements.txt /opt/ndlens-src/
+COPY requirements.txt requirements-hub.txt /opt/ndlens-src/
 RUN python3 -m venv /opt/ndlens \
- && pip install --no-cache-dir --disable-pip-version-check -r /opt/ndlens-src/requirements.txt
+ && pip install --no-cache-dir --disable-pip-version-check -r /opt/ndlens-src/requirements-hub.txt
 COPY --from=rust /opt/rust /opt/rust
 
 # The kernel, installed into the environment every user's Jupyter runs in,
