@@ -13,6 +13,9 @@
 //! - [`layout`]: shape, byte strides, contiguity and the bytes reached;
 //! - [`ravel`], [`flatten`], [`reshape`] and [`tile`]: NumPy's operations,
 //!   returning views exactly where NumPy does;
+//! - [`traffic`]: the cache lines and pages an array's elements cover, and
+//!   how often a walk over them moves to another: why a row sum is faster
+//!   than a column sum;
 //! - [`Diagram`] and [`diagram!`]: SVG pictures of arrays over their buffers;
 //! - [`check`]: checks for exercises, whose failures teach.
 //!
@@ -46,6 +49,7 @@ mod layout;
 mod ops;
 mod rich;
 mod sharing;
+pub mod traffic;
 
 pub use address::aid;
 pub use diagram::{diagram, Diagram};
@@ -53,9 +57,10 @@ pub use explain::{explain_sharing, SharingAnswer};
 pub use layout::{layout, Layout};
 pub use ops::{flatten, ravel, reshape, tile, ReshapeError};
 pub use sharing::{may_share_memory, overlap, shares_memory, Overlap};
+pub use traffic::{traffic, Traffic};
 
-/// What a notebook needs: the lens's functions, [`Layout`], [`Diagram`] and
-/// [`diagram!`].
+/// What a notebook needs: the lens's functions, [`Layout`], [`Traffic`],
+/// [`Diagram`] and [`diagram!`].
 ///
 /// ```
 /// use ndarray::prelude::*;
@@ -68,6 +73,6 @@ pub use sharing::{may_share_memory, overlap, shares_memory, Overlap};
 pub mod prelude {
     pub use crate::{
         aid, diagram, explain_sharing, flatten, layout, may_share_memory, overlap, ravel, reshape, shares_memory, tile,
-        Diagram, Layout,
+        traffic, Diagram, Layout, Traffic,
     };
 }

@@ -191,3 +191,49 @@ proptest! {
         prop_assert_eq!(svg, Diagram::new().add("a", &a).add("b", &b).to_svg());
     }
 }
+
+/// The traffic of walking `v` with `iter()`, counted element by element at
+/// the addresses the walk really reads.
+fn walked(v: &ArrayViewD<'_, f32>) -> Traffic {
+    let size = std::mem::size_of::<f32>();
+    let addresses: Vec<usize> = v.iter().map(|x| x as *const f32 as usize).collect();
+    let blocks =
+        |block: usize| addresses.iter().flat_map(|&a| a / block..=(a + size - 1) / block).collect::<HashSet<_>>().len();
+    let switches = |block: usize| {
+        let mut at = None;
+        let mut count = 0;
+        for b in addresses.iter().flat_map(|&a| a / block..=(a + size - 1) / block) {
+            count += usize::from(at != Some(b));
+            at = Some(b);
+        }
+        count
+    };
+    Traffic {
+        elements: addresses.len(),
+        bytes_used: addresses.iter().collect::<HashSet<_>>().len() * size,
+        cache_lines: blocks(64),
+        pages: blocks(4096),
+        huge_pages: blocks(2 << 20),
+        line_switches: switches(64),
+        page_switches: switches(4096),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    #[test]
+    fn traffic_is_what_iter_walks(x in view_strategy(), wide in 1usize..300) {
+        // Rows of `wide` elements put the view's rows in lines and pages of
+        // their own, and starts at every alignment.
+        let base = Array3::<f32>::zeros((4, 5, 6 * wide));
+        let v = make(&base, &x);
+        let v = maybe_broadcast(&v, &x);
+        let t = traffic(&v);
+        if v.is_empty() {
+            prop_assert_eq!(t, Traffic::default());
+        } else {
+            prop_assert_eq!(t, walked(&v));
+        }
+    }
+}
