@@ -116,6 +116,13 @@ def test_each_copy_or_view_step_is_counted(executed):
     assert_counts(executed[RECIPE.name])
 
 
+def test_the_exercise_is_answered_with_the_lines_and_pages_each_walk_covers(executed):
+    text = result_text(tagged(executed[RECIPE.name], "traffic:row-column"))
+    column = next(line for line in text.splitlines() if line.startswith("big.column(0)"))
+    assert "5,000" in column and "8.00x" in column, text
+    assert "big.column(0): a new page for every element" in text and "big.row(0): contiguous" in text
+
+
 def test_a_view_starting_one_element_in_has_an_address_8_bytes_on(executed):
     first, second = map(int, re.findall(r"\d+", result_text(tagged(executed[RECIPE.name], "getting-ready:offsets"))))
     assert second - first == 8

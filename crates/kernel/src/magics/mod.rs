@@ -1,5 +1,6 @@
 //! The magics: `%aid`, `%shares`, `%layout`, `%explore`, `%timeit`/`%%timeit`,
-//! `%time`/`%%time`, `%allocs`/`%%allocs`, `%whos`, `%checks`, `%lsmagic`.
+//! `%time`/`%%time`, `%allocs`/`%%allocs`, `%traffic`, `%whos`, `%checks`,
+//! `%lsmagic`.
 //!
 //! Each magic is one file holding one [`Directive`]: its names, synopses
 //! and help, how it parses its arguments into a typed invocation, the code
@@ -17,6 +18,7 @@ mod shares;
 mod time;
 mod timeit;
 mod timing;
+mod traffic;
 mod whos;
 
 use crate::directive::Directive;
@@ -30,6 +32,7 @@ pub static MAGICS: &[&dyn Directive] = &[
     &timeit::Timeit,
     &time::Time,
     &allocs::Allocs,
+    &traffic::Traffic,
     &whos::Whos,
     &checks::ChecksMagic,
     &lsmagic::Lsmagic,

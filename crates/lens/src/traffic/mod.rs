@@ -26,9 +26,13 @@
 //! hand-made strides) has its blocks and addresses enumerated and sorted
 //! instead.
 
+mod report;
+
 use ndarray::{ArrayBase, Dimension, RawData};
 
 use crate::layout::layout;
+
+pub use report::{Report, Verdict};
 
 /// The bytes a cache line holds.
 pub const CACHE_LINE: usize = 64;

@@ -1,0 +1,263 @@
+//! The traffic of several views side by side, with what the walk's stride
+//! means for the hardware: the table `%traffic` shows.
+//!
+//! The verdicts are rules of thumb about today's CPUs, said as such: a
+//! 64-byte line is the unit the cache loads, the hardware prefetcher
+//! follows a regular stride but not across a 4 KiB page, and each new page
+//! needs a translation the TLB holds a few thousand of at most.
+
+use std::fmt;
+
+use ndarray::{ArrayBase, Dimension, RawData};
+
+use super::{traffic, Traffic, CACHE_LINE, PAGE};
+use crate::layout::layout;
+use crate::rich::escape;
+
+/// What the innermost stride of a walk means for the memory system.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Verdict {
+    /// One element, or none: nothing to walk.
+    Single,
+    /// The same element again (a broadcast axis).
+    Repeated,
+    /// Neighbours are adjacent in memory.
+    Contiguous,
+    /// Neighbours are apart, within a line: the share of each line used.
+    PartOfEachLine(f64),
+    /// Up to 2 KiB apart: a line per element, in the same page.
+    LinePerElement,
+    /// A page or more apart.
+    PagePerElement,
+}
+
+impl Verdict {
+    /// The verdict for elements of `size` bytes, `stride` bytes apart.
+    pub fn of(stride: Option<isize>, size: usize) -> Verdict {
+        let Some(stride) = stride else { return Verdict::Single };
+        let apart = stride.unsigned_abs();
+        match apart {
+            0 => Verdict::Repeated,
+            _ if apart == size => Verdict::Contiguous,
+            _ if apart < CACHE_LINE => Verdict::PartOfEachLine(size as f64 / apart as f64),
+            _ if apart < PAGE => Verdict::LinePerElement,
+            _ => Verdict::PagePerElement,
+        }
+    }
+
+    /// The verdict and its reason, in a sentence.
+    pub fn reason(&self) -> String {
+        match self {
+            Verdict::Single => "one element: nothing to walk".into(),
+            Verdict::Repeated => "the same element again and again (a broadcast): it stays in the cache".into(),
+            Verdict::Contiguous => "contiguous: every byte of every line is used, and SIMD instructions can load \
+                                    neighbours together"
+                .into(),
+            Verdict::PartOfEachLine(used) => format!(
+                "stride under a cache line: {:.0}% of the bytes of each line loaded are used; the rest is moved \
+                 for nothing",
+                used * 100.0
+            ),
+            Verdict::LinePerElement => "a new cache line for every element; within a page the hardware prefetcher \
+                                        can follow the stride and fetch ahead"
+                .into(),
+            Verdict::PagePerElement => "a new page for every element: the hardware prefetcher does not cross \
+                                        pages, and once the pages outnumber the TLB's entries each one costs a \
+                                        page walk too"
+                .into(),
+        }
+    }
+}
+
+/// One row of the table.
+#[derive(Clone, Debug)]
+struct Row {
+    label: String,
+    traffic: Traffic,
+    stride: Option<isize>,
+    verdict: Verdict,
+}
+
+/// Views side by side: their [`Traffic`], the innermost byte stride of
+/// each walk, and what it means. A model, not a measurement.
+///
+/// ```
+/// use ndarray::prelude::*;
+/// use ndlens::traffic::{Report, Verdict};
+///
+/// let a = Array2::<f64>::zeros((500, 500));
+/// let report = Report::new().add("a.row(0)", &a.row(0)).add("a.column(0)", &a.column(0));
+/// assert_eq!(report.verdicts(), [Verdict::Contiguous, Verdict::LinePerElement]);
+/// assert!(report.to_string().contains("a.column(0)"));
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Report {
+    rows: Vec<Row>,
+}
+
+impl Report {
+    /// An empty report.
+    pub fn new() -> Report {
+        Report::default()
+    }
+
+    /// Adds `view` under `label`.
+    pub fn add<S, D>(mut self, label: &str, view: &ArrayBase<S, D>) -> Report
+    where
+        S: RawData,
+        D: Dimension,
+    {
+        let l = layout(view);
+        // The walk's innermost axis: the last that is longer than one.
+        let stride = l.shape.iter().zip(&l.strides).filter(|(&len, _)| len > 1).map(|(_, &s)| s).next_back();
+        let stride = if view.len() > 1 { stride } else { None };
+        let verdict = Verdict::of(stride, l.itemsize);
+        self.rows.push(Row { label: label.to_string(), traffic: traffic(view), stride, verdict });
+        self
+    }
+
+    /// Each view's traffic, in the order added.
+    pub fn traffic(&self) -> Vec<Traffic> {
+        self.rows.iter().map(|r| r.traffic).collect()
+    }
+
+    /// Each view's verdict, in the order added.
+    pub fn verdicts(&self) -> Vec<Verdict> {
+        self.rows.iter().map(|r| r.verdict).collect()
+    }
+
+    fn cells(row: &Row) -> [String; 10] {
+        let t = &row.traffic;
+        [
+            row.label.clone(),
+            thousands(t.elements),
+            thousands(t.bytes_used),
+            thousands(t.cache_lines),
+            thousands(t.bytes_moved()),
+            format!("{:.2}x", t.amplification()),
+            thousands(t.line_switches),
+            thousands(t.pages),
+            thousands(t.page_switches),
+            row.stride.map_or("-".into(), |s| format!("{s} B")),
+        ]
+    }
+
+    const HEADINGS: [&'static str; 10] = [
+        "view",
+        "elements",
+        "bytes used",
+        "lines",
+        "bytes moved",
+        "moved/used",
+        "line switches",
+        "pages",
+        "page switches",
+        "stride",
+    ];
+
+    /// An HTML table, with the verdicts under it.
+    pub fn to_html(&self) -> String {
+        let mut html = String::from("<table class=\"ndlens-traffic\"><tr>");
+        for heading in Self::HEADINGS {
+            html.push_str(&format!("<th>{heading}</th>"));
+        }
+        html.push_str("</tr>");
+        for row in &self.rows {
+            html.push_str("<tr>");
+            for (i, cell) in Self::cells(row).iter().enumerate() {
+                let cell = escape(cell);
+                match i {
+                    0 => html.push_str(&format!("<td style=\"text-align:left\"><code>{cell}</code></td>")),
+                    _ => html.push_str(&format!("<td>{cell}</td>")),
+                }
+            }
+            html.push_str("</tr>");
+        }
+        html.push_str("</table><ul>");
+        for row in &self.rows {
+            html.push_str(&format!("<li><code>{}</code>: {}</li>", escape(&row.label), escape(&row.verdict.reason())));
+        }
+        html.push_str(
+            "</ul><p><em>A model of one walk in logical order: 64-byte lines, 4 KiB pages, \
+             2 MiB huge pages, nothing cached before.</em></p>",
+        );
+        html
+    }
+
+    /// Rich output for evcxr and the ndlens kernel: text and an HTML table.
+    pub fn evcxr_display(&self) {
+        crate::rich::emit(&[("text/plain", self.to_string()), ("text/html", self.to_html())]);
+    }
+}
+
+impl fmt::Display for Report {
+    /// A table in columns, the verdicts under it, and what the figures are.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let rows: Vec<[String; 10]> = self.rows.iter().map(Self::cells).collect();
+        let widths: Vec<usize> = (0..10)
+            .map(|i| rows.iter().map(|r| r[i].chars().count()).chain([Self::HEADINGS[i].len()]).max().unwrap_or(0))
+            .collect();
+        let line = |cells: &[&str]| {
+            let mut out = String::new();
+            for (i, cell) in cells.iter().enumerate() {
+                let cell =
+                    if i == 0 { format!("{cell:<w$}", w = widths[0]) } else { format!("  {cell:>w$}", w = widths[i]) };
+                out.push_str(&cell);
+            }
+            out.trim_end().to_string()
+        };
+        writeln!(f, "{}", line(&Self::HEADINGS))?;
+        for row in &rows {
+            writeln!(f, "{}", line(&row.iter().map(String::as_str).collect::<Vec<_>>()))?;
+        }
+        for row in &self.rows {
+            writeln!(f, "{}: {}", row.label, row.verdict.reason())?;
+        }
+        write!(f, "(a model of one walk in logical order: 64-byte lines, 4 KiB pages, nothing cached before)")
+    }
+}
+
+/// `1234567` as `1,234,567`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::prelude::*;
+
+    #[test]
+    fn strides_get_their_verdicts() {
+        assert_eq!(Verdict::of(Some(8), 8), Verdict::Contiguous);
+        assert_eq!(Verdict::of(Some(-8), 8), Verdict::Contiguous);
+        assert_eq!(Verdict::of(Some(0), 8), Verdict::Repeated);
+        assert_eq!(Verdict::of(Some(32), 8), Verdict::PartOfEachLine(0.25));
+        assert_eq!(Verdict::of(Some(2048), 8), Verdict::LinePerElement);
+        assert_eq!(Verdict::of(Some(40_000), 8), Verdict::PagePerElement);
+        assert_eq!(Verdict::of(None, 8), Verdict::Single);
+    }
+
+    #[test]
+    fn the_table_reads_in_columns() {
+        let a = Array2::<f64>::zeros((5000, 5000));
+        let empty = a.slice(s![0..0, ..]);
+        let report = Report::new().add("a.row(0)", &a.row(0)).add("a.column(0)", &a.column(0)).add("none", &empty);
+        let text = report.to_string();
+        let column = text.lines().find(|l| l.starts_with("a.column(0)")).unwrap();
+        assert!(column.contains("5,000") && column.contains("8.00x") && column.contains("40000 B"), "{text}");
+        assert!(text.lines().any(|l| l.starts_with("none") && l.contains("0.00x")), "{text}");
+        assert!(text.contains("a.column(0): a new page for every element"));
+        assert_eq!(report.verdicts()[2], Verdict::Single);
+        assert!(report.to_html().contains("<code>a.row(0)</code>: contiguous"));
+        assert_eq!(thousands(1234567), "1,234,567");
+    }
+}
