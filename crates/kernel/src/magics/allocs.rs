@@ -243,6 +243,33 @@ fn bytes(n: u64) -> String {
     }
 }
 
+/// A statement whose value is discarded (`Vec::<u8>::with_capacity(10);`)
+/// with the value passed through `black_box`: the cells are compiled
+/// optimised, and an allocation nothing reads would otherwise be removed,
+/// so the count would not be of the statement as written.
+fn kept_from_the_optimiser(stmt: Stmt) -> Stmt {
+    match stmt {
+        Stmt::Expr(
+            expr @ (Expr::Call(_)
+            | Expr::MethodCall(_)
+            | Expr::Binary(_)
+            | Expr::Unary(_)
+            | Expr::Index(_)
+            | Expr::Field(_)
+            | Expr::Path(_)
+            | Expr::Reference(_)
+            | Expr::Struct(_)
+            | Expr::Array(_)
+            | Expr::Repeat(_)
+            | Expr::Tuple(_)
+            | Expr::Cast(_)
+            | Expr::Paren(_)),
+            Some(semi),
+        ) => Stmt::Expr(syn::parse_quote!(std::hint::black_box(#expr)), Some(semi)),
+        other => other,
+    }
+}
+
 fn code(body: &str) -> syn::Result<String> {
     let mut stmts = syntax::statements(body)?.stmts;
     let tail = match stmts.pop() {
@@ -259,6 +286,7 @@ fn code(body: &str) -> syn::Result<String> {
         }
         None => None,
     };
+    let stmts: Vec<Stmt> = stmts.into_iter().map(kept_from_the_optimiser).collect();
     // No leading `::`: evcxr reads a line that starts with `:` as a command.
     let end: TokenStream = quote!(ndlens_runtime::allocs::end(););
     let code = match tail {
@@ -322,6 +350,16 @@ mod tests {
         assert_eq!(figures.unwrap(), Report::Counted(Figures { allocations: 2, shown, ..Figures::default() }));
         let refusal = Report::from_json(r#"{"not_counting": "no ledger"}"#).unwrap();
         assert_eq!(refusal, Report::NotCounting("no ledger".into()));
+    }
+
+    #[test]
+    fn discarded_values_are_kept_from_the_optimiser() {
+        let generated = code("Vec::<u8>::with_capacity(12345);\nlet v = vec![1];\nfor i in 0..2 {}\nv.len()").unwrap();
+        assert!(
+            generated.contains("std :: hint :: black_box (Vec :: < u8 > :: with_capacity (12345)) ;"),
+            "{generated}"
+        );
+        assert_eq!(generated.matches("black_box").count(), 1, "{generated}");
     }
 
     #[test]
