@@ -22,6 +22,8 @@ use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::OnceLock;
 
+use serde::{Deserialize, Serialize};
+
 use crate::content;
 
 /// The environment variable that holds the ledger's address.
@@ -34,7 +36,7 @@ const MOST_LIVE: u64 = (SLOTS as u64 / 4) * 3;
 
 /// What a statement allocated, counted at the allocator.
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Allocs {
     /// Blocks made (`malloc`, `calloc`, aligned allocations).
     pub allocations: u64,
@@ -63,29 +65,25 @@ pub struct Allocs {
     pub overflowed: bool,
 }
 
-impl Allocs {
-    /// The figures as JSON, as the kernel reads them, with their `Debug`
-    /// form as `shown`: what `%allocs -o` shows, as code would see them.
-    pub fn to_json(&self) -> String {
-        let mut shown = String::new();
-        crate::display::json_string(&mut shown, &format!("{self:?}"));
-        format!(
-            "{{\"allocations\": {}, \"reallocations\": {}, \"frees\": {}, \"bytes\": {}, \"peak\": {}, \"held\": {}, \
-             \"largest\": {}, \"earlier_frees\": {}, \"earlier_bytes\": {}, \"failed\": {}, \"failed_bytes\": {}, \
-             \"overflowed\": {}, \"shown\": {shown}}}",
-            self.allocations,
-            self.reallocations,
-            self.frees,
-            self.bytes,
-            self.peak,
-            self.held,
-            self.largest,
-            self.earlier_frees,
-            self.earlier_bytes,
-            self.failed,
-            self.failed_bytes,
-            self.overflowed,
-        )
+/// What `%allocs` reads from a cell, as one [`content::ALLOCS_MIME`] block.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Report {
+    /// The figures, and their `Debug` form: what `%allocs -o` shows, as
+    /// code would see them.
+    Counted { figures: Allocs, shown: String },
+    /// Why nothing was counted.
+    NotCounting(String),
+}
+
+impl Report {
+    pub fn counted(figures: Allocs) -> Report {
+        Report::Counted { figures, shown: format!("{figures:?}") }
+    }
+
+    /// Sends the report to the kernel.
+    pub fn emit(&self) {
+        content::emit(content::ALLOCS_MIME, &serde_json::to_string(self).expect("figures serialize"));
     }
 }
 
@@ -428,7 +426,7 @@ impl Drop for Stop {
 pub fn begin() {
     match ledger().ok_or(NotCounting::NoLedger).and_then(|l| l.start().map(|()| l)) {
         Ok(ledger) => ledger.reporting.store(true, Ordering::Relaxed),
-        Err(why) => content::emit(content::ALLOCS_MIME, &format!("{{\"not_counting\": {:?}}}", why.to_string())),
+        Err(why) => Report::NotCounting(why.to_string()).emit(),
     }
 }
 
@@ -449,7 +447,7 @@ fn report() {
     let reporting = ledger.reporting.swap(false, Ordering::Relaxed);
     let allocs = ledger.stop();
     if reporting {
-        content::emit(content::ALLOCS_MIME, &allocs.to_json());
+        Report::counted(allocs).emit();
     }
 }
 

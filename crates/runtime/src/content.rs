@@ -17,8 +17,7 @@ pub const PANIC_MIME: &str = "application/vnd.ndlens.panic";
 pub const TIMEIT_MIME: &str = "application/vnd.ndlens.timeit+json";
 /// `%time`'s wall time in seconds.
 pub const TIME_MIME: &str = "application/vnd.ndlens.time+json";
-/// `%allocs`'s figures (see [`crate::allocs::Allocs::to_json`]), or
-/// `{"not_counting": why}`.
+/// `%allocs`'s report: a [`crate::allocs::Report`] as JSON.
 pub const ALLOCS_MIME: &str = "application/vnd.ndlens.allocs+json";
 /// One `%whos` row per array: `name\tlayout`.
 pub const WHOS_MIME: &str = "application/vnd.ndlens.whos";

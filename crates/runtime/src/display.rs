@@ -20,8 +20,11 @@
 //! display!(vec![1, 2, 3]); // no rich form: shown as its text
 //! ```
 
-use std::fmt::Write as _;
+use std::collections::BTreeMap;
 use std::io::Write as _;
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
 
 use crate::content::{BEGIN, END};
 
@@ -29,6 +32,24 @@ use crate::content::{BEGIN, END};
 pub const DISPLAY: &str = "NDLENS_DISPLAY ";
 /// The start of a line that clears the cell's output.
 pub const CLEAR_OUTPUT: &str = "NDLENS_CLEAR_OUTPUT ";
+
+/// What follows [`DISPLAY`]: a display to show, or to update in place.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DisplayMessage {
+    /// The id an update names; `None` for a display that is never updated.
+    pub id: Option<String>,
+    /// Whether this updates the display `id` where it was shown.
+    pub update: bool,
+    /// Mime type → content.
+    pub data: BTreeMap<String, String>,
+}
+
+/// What follows [`CLEAR_OUTPUT`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClearOutput {
+    /// Clear when the next output comes, rather than at once.
+    pub wait: bool,
+}
 
 /// Shows `$value` now, with its richest form; `display!(value, id)` gives
 /// the display an id that [`update_display!`](crate::update_display!)
@@ -66,7 +87,7 @@ macro_rules! update_display {
 /// Clears the cell's output; with `wait`, only when the next output comes,
 /// so that a redrawn figure does not flicker.
 pub fn clear_output(wait: bool) {
-    line(&format!("{CLEAR_OUTPUT}{{\"wait\": {wait}}}"));
+    line(CLEAR_OUTPUT, &ClearOutput { wait });
 }
 
 /// HTML, shown as `text/html`.
@@ -95,40 +116,26 @@ impl Svg {
 
 impl Png {
     pub fn evcxr_display(&self) {
-        crate::content::emit("image/png", &base64(&self.0));
+        crate::content::emit("image/png", &base64::engine::general_purpose::STANDARD.encode(&self.0));
     }
 }
 
 /// Sends what `show` prints as one display: new, or an update of `id`.
 /// The macros call it.
 pub fn send(id: Option<&dyn std::fmt::Display>, update: bool, show: impl FnOnce()) {
-    let bundle = bundle(&captured(show));
-    if bundle.is_empty() {
+    let data: BTreeMap<String, String> = bundle(&captured(show)).into_iter().collect();
+    if data.is_empty() {
         return;
     }
-    let mut json = String::from("{\"id\": ");
-    match id {
-        Some(id) => json_string(&mut json, &id.to_string()),
-        None => json.push_str("null"),
-    }
-    let _ = write!(json, ", \"update\": {update}, \"data\": {{");
-    for (i, (mime, content)) in bundle.iter().enumerate() {
-        if i > 0 {
-            json.push_str(", ");
-        }
-        json_string(&mut json, mime);
-        json.push_str(": ");
-        json_string(&mut json, content);
-    }
-    json.push_str("}}");
-    line(&format!("{DISPLAY}{json}"));
+    line(DISPLAY, &DisplayMessage { id: id.map(|id| id.to_string()), update, data });
 }
 
-/// Prints `text` as one line in one write; the kernel finds the marker
-/// even after what the cell printed without a newline.
-fn line(text: &str) {
+/// Prints `marker` and `message` as one line in one write; the kernel
+/// finds the marker even after what the cell printed without a newline.
+fn line(marker: &str, message: &impl Serialize) {
+    let json = serde_json::to_string(message).expect("strings and flags serialize");
     let mut out = std::io::stdout().lock();
-    let _ = out.write_all(format!("{text}\n").as_bytes());
+    let _ = out.write_all(format!("{marker}{json}\n").as_bytes());
     let _ = out.flush();
 }
 
@@ -195,40 +202,6 @@ fn captured(show: impl FnOnce()) -> String {
     String::new()
 }
 
-pub(crate) fn json_string(out: &mut String, text: &str) {
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
-
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | (*b as u32) << (16 - 8 * i));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -245,17 +218,14 @@ mod tests {
     }
 
     #[test]
-    fn json_strings_escape_what_json_must() {
-        let mut out = String::new();
-        json_string(&mut out, "a \"b\"\n\\ \u{1}");
-        assert_eq!(out, r#""a \"b\"\n\\ \u0001""#);
-    }
-
-    #[test]
-    fn base64_pads_as_the_standard_says() {
-        assert_eq!(base64(b"Man"), "TWFu");
-        assert_eq!(base64(b"Ma"), "TWE=");
-        assert_eq!(base64(b"M"), "TQ==");
-        assert_eq!(base64(&[0x89, b'P', b'N', b'G']), "iVBORw==");
+    fn a_display_is_one_line_of_json_whatever_its_content() {
+        let message = DisplayMessage {
+            id: Some("p".into()),
+            update: true,
+            data: BTreeMap::from([("text/html".into(), "<b>\"a\"</b>\n\\ \u{1}".into())]),
+        };
+        let json = serde_json::to_string(&message).unwrap();
+        assert!(!json.contains('\n'), "{json}");
+        assert_eq!(serde_json::from_str::<DisplayMessage>(&json).unwrap(), message);
     }
 }

@@ -100,16 +100,16 @@ impl Event {
     /// What a line the cell printed on standard output stands for: text,
     /// and a display request when the line carries one.
     pub fn printed(line: String) -> Vec<Event> {
-        use ndlens_runtime::display::{CLEAR_OUTPUT, DISPLAY};
+        use ndlens_runtime::display::{ClearOutput, DisplayMessage, CLEAR_OUTPUT, DISPLAY};
         let found = [DISPLAY, CLEAR_OUTPUT].into_iter().filter_map(|m| line.find(m).map(|at| (at, m))).min();
         let Some((at, marker)) = found else { return vec![Event::Stdout(line)] };
         let json = line[at + marker.len()..].trim_end();
         let request = match marker {
-            DISPLAY => serde_json::from_str::<DisplayLine>(json).ok().map(|d| match (d.id, d.update) {
+            DISPLAY => serde_json::from_str::<DisplayMessage>(json).ok().map(|d| match (d.id, d.update) {
                 (Some(id), true) => Event::Updated { data: d.data, id },
                 (id, _) => Event::Displayed { data: d.data, id },
             }),
-            _ => serde_json::from_str::<ClearLine>(json).ok().map(|c| Event::ClearOutput { wait: c.wait }),
+            _ => serde_json::from_str::<ClearOutput>(json).ok().map(|c| Event::ClearOutput { wait: c.wait }),
         };
         let Some(request) = request else { return vec![Event::Stdout(line)] };
         let before = &line[..at];
@@ -120,18 +120,6 @@ impl Event {
         events.push(request);
         events
     }
-}
-
-#[derive(serde::Deserialize)]
-struct DisplayLine {
-    id: Option<String>,
-    update: bool,
-    data: BTreeMap<String, String>,
-}
-
-#[derive(serde::Deserialize)]
-struct ClearLine {
-    wait: bool,
 }
 
 pub type Sink = tokio::sync::mpsc::UnboundedSender<Event>;

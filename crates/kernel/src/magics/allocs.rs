@@ -13,12 +13,12 @@
 
 use proc_macro2::TokenStream;
 use quote::quote;
-use serde::Deserialize;
 use syn::{Expr, Stmt};
 
 use super::timing::thousands;
 use crate::directive::args;
 use crate::directive::{Context, Directive, Invocation, Usage, UsageError, STATEMENT};
+use ndlens_runtime::allocs::{Allocs as Figures, Report};
 use ndlens_runtime::content::ALLOCS_MIME;
 
 use crate::engine::output::Event;
@@ -110,7 +110,7 @@ impl Invocation for AllocsCall {
         let mut evaluation = session.eval_generated_statements(&self.code);
         // A count is reported even when the statement panicked or was
         // interrupted: what it allocated until then.
-        let report = evaluation.outputs.remove(ALLOCS_MIME).map(|json| Report::from_json(&json));
+        let report = evaluation.outputs.remove(ALLOCS_MIME).map(|json| serde_json::from_str::<Report>(&json));
         let ended = match &evaluation.failure {
             Some(Failure::Panic { message, .. }) if message == crate::session::interrupts::PANIC_MESSAGE => {
                 "until the interrupt"
@@ -120,16 +120,16 @@ impl Invocation for AllocsCall {
         };
         let mut outcome = CellOutcome::from_evaluation(evaluation, "", |d| self.usage.compile_error(STATEMENT, d));
         match report {
-            Some(Ok(Report::Counted(figures))) => {
+            Some(Ok(Report::Counted { figures, shown })) => {
                 if !self.options.quiet {
-                    let mut line = figures.summary();
+                    let mut line = summary(&figures);
                     if !ended.is_empty() {
                         line = format!("{ended}: {line}");
                     }
                     show.send(Event::Stdout(line + "\n"));
                 }
                 if self.options.output && outcome.error.is_none() {
-                    outcome.result = Some([("text/plain".to_string(), figures.shown.clone())].into());
+                    outcome.result = Some([("text/plain".to_string(), shown)].into());
                 }
             }
             Some(Ok(Report::NotCounting(why))) => show.send(Event::Stderr(format!("{}: {why}\n", self.usage.name))),
@@ -140,92 +140,55 @@ impl Invocation for AllocsCall {
     }
 }
 
-/// What the session sent back.
-#[derive(Debug, PartialEq)]
-enum Report {
-    Counted(Figures),
-    NotCounting(String),
-}
-
-impl Report {
-    fn from_json(json: &str) -> serde_json::Result<Report> {
-        #[derive(Deserialize)]
-        struct Refusal {
-            not_counting: String,
+/// One line: `1 allocation, 80,000,000 B (80.0 MB): still held` or
+/// `no allocation`, with reallocations, frees and the peak when there were
+/// any.
+fn summary(figures: &Figures) -> String {
+    let mut parts = Vec::new();
+    if figures.allocations == 0 && figures.reallocations == 0 {
+        parts.push("no allocation".to_string());
+    } else {
+        let mut made = plural(figures.allocations, "allocation");
+        if figures.reallocations > 0 {
+            made.push_str(&format!(" and {}", plural(figures.reallocations, "reallocation")));
         }
-        match serde_json::from_str::<Refusal>(json) {
-            Ok(refusal) => Ok(Report::NotCounting(refusal.not_counting)),
-            Err(_) => serde_json::from_str(json).map(Report::Counted),
+        made.push_str(&format!(", {}", bytes(figures.bytes)));
+        let total_made = figures.allocations + figures.reallocations;
+        if total_made > 1 && figures.largest < figures.bytes {
+            made.push_str(&format!(", the largest {}", bytes(figures.largest)));
         }
-    }
-}
-
-/// The figures of [`ndlens_runtime::allocs::Allocs`], as sent.
-#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
-struct Figures {
-    allocations: u64,
-    reallocations: u64,
-    frees: u64,
-    bytes: u64,
-    peak: u64,
-    held: u64,
-    largest: u64,
-    earlier_frees: u64,
-    earlier_bytes: u64,
-    failed: u64,
-    failed_bytes: u64,
-    overflowed: bool,
-    /// The runtime's `Debug` form of the figures: what `-o` shows.
-    shown: String,
-}
-
-impl Figures {
-    /// One line: `1 allocation, 80,000,000 B (80.0 MB): still held` or
-    /// `no allocation`, with reallocations, frees and the peak when there
-    /// were any.
-    fn summary(&self) -> String {
-        let mut parts = Vec::new();
-        if self.allocations == 0 && self.reallocations == 0 {
-            parts.push("no allocation".to_string());
-        } else {
-            let mut made = plural(self.allocations, "allocation");
-            if self.reallocations > 0 {
-                made.push_str(&format!(" and {}", plural(self.reallocations, "reallocation")));
-            }
-            made.push_str(&format!(", {}", bytes(self.bytes)));
-            let total_made = self.allocations + self.reallocations;
-            if total_made > 1 && self.largest < self.bytes {
-                made.push_str(&format!(", the largest {}", bytes(self.largest)));
-            }
-            parts.push(made);
-            let bound = if self.overflowed { "at most " } else { "" };
-            if self.frees > 0 && self.peak < self.bytes {
-                parts.push(format!(
-                    "{} freed, peak {bound}{} held at once",
-                    plural(self.frees, "block"),
-                    bytes(self.peak)
-                ));
-            } else if self.frees > 0 {
-                parts.push(format!("{} freed", plural(self.frees, "block")));
-            }
-            parts.push(match self.held {
-                0 => "nothing held at the end".to_string(),
-                held if held == self.bytes => "all still held".to_string(),
-                held => format!("{bound}{} still held", bytes(held)),
-            });
-        }
-        if self.earlier_frees > 0 {
+        parts.push(made);
+        let bound = if figures.overflowed { "at most " } else { "" };
+        if figures.frees > 0 && figures.peak < figures.bytes {
             parts.push(format!(
-                "{} made before freed ({})",
-                plural(self.earlier_frees, "block"),
-                bytes(self.earlier_bytes)
+                "{} freed, peak {bound}{} held at once",
+                plural(figures.frees, "block"),
+                bytes(figures.peak)
             ));
+        } else if figures.frees > 0 {
+            parts.push(format!("{} freed", plural(figures.frees, "block")));
         }
-        if self.failed > 0 {
-            parts.push(format!("{} failed (the largest {})", plural(self.failed, "request"), bytes(self.failed_bytes)));
-        }
-        parts.join("; ")
+        parts.push(match figures.held {
+            0 => "nothing held at the end".to_string(),
+            held if held == figures.bytes => "all still held".to_string(),
+            held => format!("{bound}{} still held", bytes(held)),
+        });
     }
+    if figures.earlier_frees > 0 {
+        parts.push(format!(
+            "{} made before freed ({})",
+            plural(figures.earlier_frees, "block"),
+            bytes(figures.earlier_bytes)
+        ));
+    }
+    if figures.failed > 0 {
+        parts.push(format!(
+            "{} failed (the largest {})",
+            plural(figures.failed, "request"),
+            bytes(figures.failed_bytes)
+        ));
+    }
+    parts.join("; ")
 }
 
 fn plural(n: u64, noun: &str) -> String {
@@ -319,13 +282,13 @@ mod tests {
             largest: 80_000_000,
             ..Figures::default()
         };
-        assert_eq!(copy.summary(), "1 allocation, 80,000,000 B (80.0 MB); all still held");
-        assert_eq!(Figures::default().summary(), "no allocation");
-        let temporary = Figures { frees: 1, held: 0, ..copy.clone() };
-        assert_eq!(temporary.summary(), "1 allocation, 80,000,000 B (80.0 MB); 1 block freed; nothing held at the end");
+        assert_eq!(summary(&copy), "1 allocation, 80,000,000 B (80.0 MB); all still held");
+        assert_eq!(summary(&Figures::default()), "no allocation");
+        let temporary = Figures { frees: 1, held: 0, ..copy };
+        assert_eq!(summary(&temporary), "1 allocation, 80,000,000 B (80.0 MB); 1 block freed; nothing held at the end");
         let looped = Figures { allocations: 10, frees: 10, bytes: 800, peak: 80, largest: 80, ..Figures::default() };
         assert_eq!(
-            looped.summary(),
+            summary(&looped),
             "10 allocations, 800 B, the largest 80 B; 10 blocks freed, peak 80 B held at once; nothing held at the end"
         );
         let grown = Figures {
@@ -337,18 +300,19 @@ mod tests {
             peak: 32,
             ..Figures::default()
         };
-        assert_eq!(grown.summary(), "1 allocation and 2 reallocations, 56 B, the largest 32 B; 32 B still held");
+        assert_eq!(summary(&grown), "1 allocation and 2 reallocations, 56 B, the largest 32 B; 32 B still held");
         let dropped = Figures { earlier_frees: 1, earlier_bytes: 8_003_072, ..Figures::default() };
-        assert_eq!(dropped.summary(), "no allocation; 1 block made before freed (8,003,072 B (8.0 MB))");
+        assert_eq!(summary(&dropped), "no allocation; 1 block made before freed (8,003,072 B (8.0 MB))");
     }
 
     #[test]
     fn reports_are_figures_or_a_reason() {
-        let sent = ndlens_runtime::allocs::Allocs { allocations: 2, ..Default::default() };
-        let shown = format!("{sent:?}");
-        let figures = Report::from_json(&sent.to_json());
-        assert_eq!(figures.unwrap(), Report::Counted(Figures { allocations: 2, shown, ..Figures::default() }));
-        let refusal = Report::from_json(r#"{"not_counting": "no ledger"}"#).unwrap();
+        let sent = Report::counted(Figures { allocations: 2, ..Default::default() });
+        let json = serde_json::to_string(&sent).unwrap();
+        assert_eq!(serde_json::from_str::<Report>(&json).unwrap(), sent);
+        let Report::Counted { shown, .. } = sent else { unreachable!() };
+        assert!(shown.starts_with("Allocs { allocations: 2,"), "{shown}");
+        let refusal = serde_json::from_str::<Report>(r#"{"not_counting": "no ledger"}"#).unwrap();
         assert_eq!(refusal, Report::NotCounting("no ledger".into()));
     }
 
