@@ -7,10 +7,8 @@ into a prefix of the tests' own, which `JUPYTER_PATH` puts first: the tests
 installed somewhere else. Both engines are built and installed: the default
 (`ndlens`, the rustc engine) and evcxr's (`ndlens-evcxr`, built with the
 `evcxr` feature into a target folder of its own, so that the two builds do
-not undo each other). evcxr's takes ten minutes, so it builds in the
-background while the default engine's tests run; its tests run last, and
-the first of them waits for it. `NDLENS_TEST_ENGINES=rustc` leaves evcxr
-out, for a quick run; the tests that need it are then skipped."""
+not undo each other). `NDLENS_TEST_ENGINES=rustc` leaves evcxr out, for a
+quick run; the tests that need it are then skipped."""
 
 import os
 import pathlib
@@ -37,61 +35,23 @@ TEST_PREFIX = TARGET / "test-kernel"
 CELL_TIMEOUT = 180
 
 
-# The evcxr engine's build: started when the run starts, at a low
-# priority, and waited for by the first test that needs it (the tests of the
-# default engine run first, while it builds).
-EVCXR_BUILD = ["nice", "-n", "10", "cargo", "build", "--quiet", "--release", "-p", "ndlens-kernel",
-               "--features", "evcxr", "--target-dir", str(TARGET / "evcxr")]
-EVCXR_LOG = TARGET / "evcxr-build.log"
-_evcxr = {"build": None, "installed": False}
-
-
 def pytest_configure(config):
     # The kernels' caches (slots, compiled cells) start empty for every run,
     # so that what a test sees never depends on an earlier run.
     cache = TARGET / "test-cache"
     shutil.rmtree(cache, ignore_errors=True)
     os.environ["NDLENS_CACHE_DIR"] = str(cache)
-    if "evcxr" in TESTED_ENGINES:
-        # scripts/test may have started the same build already: cargo's lock
-        # on the target folder makes this one wait for it and then find
-        # everything fresh.
-        TARGET.mkdir(exist_ok=True)
-        with open(EVCXR_LOG, "w") as log:
-            _evcxr["build"] = subprocess.Popen(EVCXR_BUILD, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     subprocess.run(["cargo", "build", "--quiet", "--release", "-p", "ndlens-kernel"], cwd=ROOT, check=True)
     subprocess.run([str(BINARY), "install", "--prefix", str(TEST_PREFIX)], check=True, stdout=subprocess.DEVNULL)
+    if "evcxr" in TESTED_ENGINES:
+        subprocess.run(
+            ["cargo", "build", "--quiet", "--release", "-p", "ndlens-kernel", "--features", "evcxr",
+             "--target-dir", str(TARGET / "evcxr")],
+            cwd=ROOT, check=True,
+        )
+        subprocess.run([str(EVCXR_BINARY), "install", "--engine", "evcxr", "--prefix", str(TEST_PREFIX)],
+                       check=True, stdout=subprocess.DEVNULL)
     os.environ["JUPYTER_PATH"] = str(TEST_PREFIX / "share" / "jupyter")
-
-
-def uses_evcxr(item):
-    return "evcxr" in item.nodeid.lower()
-
-
-def pytest_collection_modifyitems(session, config, items):
-    # The default engine's tests first, in their order, while evcxr builds.
-    items.sort(key=uses_evcxr)
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtest_setup(item):
-    if uses_evcxr(item):
-        evcxr_installed()
-
-
-def evcxr_installed():
-    """Waits for the evcxr engine's build, once, and installs it beside the
-    default engine."""
-    if _evcxr["installed"]:
-        return
-    build = _evcxr["build"]
-    if build is None:
-        pytest.skip("the evcxr engine is not under test")
-    if build.wait() != 0:
-        pytest.exit(f"building the evcxr engine failed:\n{EVCXR_LOG.read_text()[-4000:]}", returncode=1)
-    subprocess.run([str(EVCXR_BINARY), "install", "--engine", "evcxr", "--prefix", str(TEST_PREFIX)],
-                   check=True, stdout=subprocess.DEVNULL)
-    _evcxr["installed"] = True
 
 
 def engine_params():
