@@ -26,6 +26,17 @@ impl Expression {
     }
 }
 
+/// Code that builds one of the lens's labelled pictures or tables from
+/// `expressions`: `constructor` (`ndlens::Diagram::new()`), then an
+/// `.add(label, &(expression))` for each, labelled as the user wrote it.
+pub fn labelled(constructor: &str, expressions: &[Expression]) -> String {
+    let mut code = constructor.to_string();
+    for e in expressions {
+        code.push_str(&format!("\n    .add({}, &({}))", e.literal(), e.source));
+    }
+    code
+}
+
 /// The arguments of a directive: a comma-separated list of expressions, or
 /// plain names separated by spaces.
 pub fn expressions(usage: &Usage, args: &str) -> Result<Vec<Expression>, UsageError> {

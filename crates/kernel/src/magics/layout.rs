@@ -37,11 +37,7 @@ struct LayoutOf {
 
 impl LayoutOf {
     fn code(&self) -> String {
-        let mut code = String::from("ndlens::Diagram::new()");
-        for e in &self.arrays {
-            code.push_str(&format!("\n    .add({}, &({}))", e.literal(), e.source));
-        }
-        code
+        args::labelled("ndlens::Diagram::new()", &self.arrays)
     }
 }
 

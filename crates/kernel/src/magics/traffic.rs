@@ -42,11 +42,7 @@ struct TrafficOf {
 
 impl TrafficOf {
     fn code(&self) -> String {
-        let mut code = String::from("ndlens::traffic::Report::new()");
-        for e in &self.views {
-            code.push_str(&format!("\n    .add({}, &({}))", e.literal(), e.source));
-        }
-        code
+        args::labelled("ndlens::traffic::Report::new()", &self.views)
     }
 }
 
