@@ -6,13 +6,21 @@ every test of it, with none skipped, on both engines.
 import jupyter_kernel_test
 import pytest
 
-from conftest import ENGINES, KERNEL_NAME, TESTED_ENGINES
+from conftest import CELL_TIMEOUT, ENGINES, KERNEL_NAME, TESTED_ENGINES
 
 
 class NdlensKernelTests(jupyter_kernel_test.KernelTests):
     kernel_name = KERNEL_NAME
     language_name = "rust"
     file_extension = ".rs"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # The session starts in the background, and evcxr's first cell can
+        # take longer than the suite's 15 s a request on a busy machine: the
+        # suite checks messages, so the session is running before it starts.
+        cls.kc.execute_interactive("1", timeout=CELL_TIMEOUT, output_hook=lambda message: None)
 
     code_hello_world = 'println!("hello, world");'
     code_stderr = 'eprintln!("to stderr");'
