@@ -58,16 +58,108 @@ where
 }
 
 /// The elements of `a` in row-major order: one slice copy when `a` is
-/// C-contiguous, else an element-by-element walk.
+/// C-contiguous, a walk in tiles when another axis than the last is the
+/// one contiguous in memory (a transpose), else a walk in logical order.
 fn row_major_vec<A, S, D>(a: &ArrayBase<S, D>) -> Vec<A>
 where
     A: Clone,
     S: Data<Elem = A>,
     D: Dimension,
 {
-    match a.as_slice() {
-        Some(elements) => elements.to_vec(),
+    if let Some(elements) = a.as_slice() {
+        return elements.to_vec();
+    }
+    match Tiling::of(a.shape(), a.strides()) {
+        Some(tiling) => tiling.copy(a.view().into_dyn()),
         None => a.iter().cloned().collect(),
+    }
+}
+
+/// A copy in row-major order of a view whose last axis is not the one
+/// contiguous in memory.
+///
+/// Walking such a view in logical order reads one element from each cache
+/// line and comes back to the line at the next row (the column walk of
+/// `%traffic`); a transpose read that way copies at a fraction of memory's
+/// speed. In tiles of [`Tiling::SIDE`] × [`Tiling::SIDE`] elements over the
+/// two axes, every line read is used whole while the tile's lines, read and
+/// written, are all in the L1 cache.
+#[derive(Debug)]
+struct Tiling {
+    /// The view's axis with the smallest stride: read along it.
+    read: usize,
+    /// The last axis longer than one: the copy is written along it.
+    write: usize,
+}
+
+impl Tiling {
+    const SIDE: usize = 32;
+
+    /// A tiling for `shape` and element `strides`, when one pays.
+    fn of(shape: &[usize], strides: &[isize]) -> Option<Tiling> {
+        if shape.contains(&0) {
+            return None;
+        }
+        let long = |axis: &usize| shape[*axis] > 1;
+        let write = (0..shape.len()).rev().find(long)?;
+        let read = (0..shape.len()).filter(long).min_by_key(|&axis| strides[axis].unsigned_abs())?;
+        // Neighbours along the written axis within a few elements share
+        // lines already; a tile only pays when they are far apart.
+        let far = strides[write].unsigned_abs() > strides[read].unsigned_abs() * Self::SIDE as usize;
+        (read != write && far).then_some(Tiling { read, write })
+    }
+
+    fn copy<A: Clone>(&self, a: ArrayView<'_, A, IxDyn>) -> Vec<A> {
+        let shape = a.shape();
+        let len = a.len();
+        // Row-major strides of the copy, in elements.
+        let mut out_strides = vec![1usize; shape.len()];
+        for axis in (0..shape.len().saturating_sub(1)).rev() {
+            out_strides[axis] = out_strides[axis + 1] * shape[axis + 1];
+        }
+        let src = a.as_ptr();
+        let mut out: Vec<A> = Vec::with_capacity(len);
+        let dst = out.as_mut_ptr();
+        let (r, w) = (self.read, self.write);
+        // Locals, so that the compiler keeps them in registers across the
+        // writes (it cannot know the writes leave `a`'s strides alone).
+        let (read_len, write_len) = (shape[r], shape[w]);
+        let (read_from, write_from) = (a.strides()[r], a.strides()[w]);
+        let (read_to, write_to) = (out_strides[r], out_strides[w]);
+        let others: Vec<usize> = (0..shape.len()).filter(|&axis| axis != r && axis != w).collect();
+        let mut index = vec![0usize; shape.len()];
+        loop {
+            let from: isize = others.iter().map(|&axis| index[axis] as isize * a.strides()[axis]).sum();
+            let to: usize = others.iter().map(|&axis| index[axis] * out_strides[axis]).sum();
+            for i0 in (0..write_len).step_by(Self::SIDE) {
+                for j0 in (0..read_len).step_by(Self::SIDE) {
+                    for j in j0..(j0 + Self::SIDE).min(read_len) {
+                        // SAFETY: every index is within `shape`, so each
+                        // source offset is an element of `a` and each
+                        // destination below `len`; each destination is
+                        // written once, and `set_len` comes after all are
+                        // (a panicking `clone` leaks, no more).
+                        unsafe {
+                            let source = src.offset(from + j as isize * read_from);
+                            let target = dst.add(to + j * read_to);
+                            for i in i0..(i0 + Self::SIDE).min(write_len) {
+                                let element = &*source.offset(i as isize * write_from);
+                                target.add(i * write_to).write(element.clone());
+                            }
+                        }
+                    }
+                }
+            }
+            // The next index of the other axes, the last fastest.
+            let Some(position) = others.iter().rposition(|&axis| index[axis] + 1 < shape[axis]) else { break };
+            index[others[position]] += 1;
+            for &axis in &others[position + 1..] {
+                index[axis] = 0;
+            }
+        }
+        // SAFETY: the loops above wrote all `len` elements.
+        unsafe { out.set_len(len) };
+        out
     }
 }
 
@@ -130,6 +222,11 @@ where
             return Ok(CowArray::from(view));
         }
     }
+    if !reshapes_in_place(a.shape(), a.strides(), dims.slice()) {
+        // ndarray's own copy walks in logical order; ours in tiles.
+        let copy = Array::from_shape_vec(dims, row_major_vec(&a)).expect("the elements fill the shape");
+        return Ok(CowArray::from(copy));
+    }
     match a.to_shape(dims) {
         // `to_shape` borrows `a`, a local view; re-derive the view from the
         // original data so that it lives as long as the input does.
@@ -143,6 +240,41 @@ where
         Ok(copy) => Ok(CowArray::from(copy.into_owned())),
         Err(e) => Err(error(e.to_string())),
     }
+}
+
+/// Whether elements of `shape` and element `strides` can take the shape
+/// `to` in C order as a view, as NumPy's reshape decides it: the axes are
+/// split into groups whose lengths multiply to the same product on both
+/// sides, and each group of the source must be one run of memory.
+fn reshapes_in_place(shape: &[usize], strides: &[isize], to: &[usize]) -> bool {
+    if shape.contains(&0) {
+        return true;
+    }
+    // Axes of length one have no neighbours to be contiguous with.
+    let from: Vec<(usize, isize)> =
+        shape.iter().copied().zip(strides.iter().copied()).filter(|&(n, _)| n != 1).collect();
+    let to: Vec<usize> = to.iter().copied().filter(|&n| n != 1).collect();
+    let (mut i, mut j) = (0, 0);
+    while i < from.len() && j < to.len() {
+        let group = i;
+        let (mut have, mut want) = (from[i].0, to[j]);
+        i += 1;
+        j += 1;
+        while have != want {
+            if have < want {
+                have *= from[i].0;
+                i += 1;
+            } else {
+                want *= to[j];
+                j += 1;
+            }
+        }
+        let one_run = from[group..i].windows(2).all(|pair| pair[0].1 == pair[1].1 * pair[1].0 as isize);
+        if !one_run {
+            return false;
+        }
+    }
+    true
 }
 
 /// A copy of `a` in NumPy's `order='K'`: C order for a C-contiguous array,
@@ -372,6 +504,22 @@ mod tests {
         let t = tile(&m.t(), &[1, 1, 1]);
         assert_eq!(t.shape(), &[1, 3, 2]);
         assert!(!shares_memory(&t, &m));
+    }
+
+    #[test]
+    fn tiled_copies_keep_logical_order() {
+        let a = Array::from_iter(0..7 * 33 * 40).into_shape_with_order((7, 33, 40)).unwrap();
+        for order in [[2, 1, 0], [0, 2, 1], [1, 2, 0], [2, 0, 1]] {
+            let view = a.view().permuted_axes(order);
+            assert!(Tiling::of(view.shape(), view.strides()).is_some(), "{order:?}");
+            assert_eq!(flatten(&view).to_vec(), view.iter().copied().collect::<Vec<_>>(), "{order:?}");
+        }
+        let stepped = a.slice(s![..;-2, 3..30;3, ..;-1]).reversed_axes();
+        assert_eq!(flatten(&stepped).to_vec(), stepped.iter().copied().collect::<Vec<_>>());
+        let reshaped = reshape(a.t(), &[40, -1]).unwrap();
+        assert_eq!(reshaped.iter().copied().collect::<Vec<_>>(), a.t().iter().copied().collect::<Vec<_>>());
+        let empty = Array3::<i32>::zeros((0, 20, 20));
+        assert_eq!(flatten(&empty.t()).len(), 0);
     }
 
     #[test]

@@ -86,6 +86,10 @@ proptest! {
         if a.len().is_multiple_of(split) {
             let r = reshape(a.view(), &[split as isize, -1]).unwrap();
             prop_assert_eq!(r.iter().copied().collect::<Vec<_>>(), flat);
+            // The lens decides view or copy before it copies (in tiles):
+            // the same decision as ndarray's own reshape.
+            let by_ndarray = a.to_shape(IxDyn(&[split, a.len() / split])).unwrap();
+            prop_assert_eq!(r.is_view(), by_ndarray.is_view());
             if r.is_view() && !a.is_empty() {
                 prop_assert!(shares_memory(&r, &a));
             }
