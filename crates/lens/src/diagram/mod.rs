@@ -24,7 +24,7 @@
 //! ```
 
 mod model;
-mod svg;
+pub(crate) mod svg;
 mod text;
 
 pub mod geometry;

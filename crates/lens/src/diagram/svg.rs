@@ -29,7 +29,7 @@ fn colour(array: usize) -> RGBColor {
 }
 
 /// Text of about `px` pixels; plotters writes sizes in points, 31/25 smaller.
-fn font(px: u32) -> TextStyle<'static> {
+pub(crate) fn font(px: u32) -> TextStyle<'static> {
     TextStyle::from(("sans-serif", px * 31 / 25).into_font()).color(&BLACK)
 }
 

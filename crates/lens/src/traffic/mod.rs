@@ -26,12 +26,15 @@
 //! hand-made strides) has its blocks and addresses enumerated and sorted
 //! instead.
 
+mod draw;
+mod map;
 mod report;
 
 use ndarray::{ArrayBase, Dimension, RawData};
 
 use crate::layout::layout;
 
+pub use map::{LineCell, LineMap};
 pub use report::{Report, Verdict};
 
 /// The bytes a cache line holds.
@@ -104,9 +107,19 @@ where
     S: RawData,
     D: Dimension,
 {
+    let (address, axes, size) = axes_of(a);
+    model(address as i128, &axes, size)
+}
+
+/// `a`'s first element's address, its axes in bytes, and its item size.
+fn axes_of<S, D>(a: &ArrayBase<S, D>) -> (usize, Vec<Axis>, usize)
+where
+    S: RawData,
+    D: Dimension,
+{
     let l = layout(a);
-    let axes: Vec<Axis> = l.shape.iter().zip(&l.strides).map(|(&len, &stride)| Axis { len, stride }).collect();
-    model(a.as_ptr() as usize as i128, &axes, l.itemsize)
+    let axes = l.shape.iter().zip(&l.strides).map(|(&len, &stride)| Axis { len, stride }).collect();
+    (a.as_ptr() as usize, axes, l.itemsize)
 }
 
 /// One axis: its length, and the bytes between neighbours along it.
@@ -346,6 +359,19 @@ fn floor_sum(mut n: i128, mut m: i128, mut a: i128, mut b: i128) -> i128 {
         (n, b) = (top / m, top % m);
         std::mem::swap(&mut m, &mut a);
     }
+}
+
+/// `1234567` as `1,234,567`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 #[cfg(test)]

@@ -10,7 +10,8 @@ use std::fmt;
 
 use ndarray::{ArrayBase, Dimension, RawData};
 
-use super::{traffic, Traffic, CACHE_LINE, PAGE};
+use super::map::{shared_spans, LineMap, Placement};
+use super::{axes_of, model, thousands, Traffic, CACHE_LINE, PAGE};
 use crate::layout::layout;
 use crate::rich::escape;
 
@@ -76,6 +77,7 @@ struct Row {
     traffic: Traffic,
     stride: Option<isize>,
     verdict: Verdict,
+    placement: Placement,
 }
 
 /// Views side by side: their [`Traffic`], the innermost byte stride of
@@ -88,6 +90,7 @@ struct Row {
 /// let a = Array2::<f64>::zeros((500, 500));
 /// let report = Report::new().add("a.row(0)", &a.row(0)).add("a.column(0)", &a.column(0));
 /// assert_eq!(report.verdicts(), [Verdict::Contiguous, Verdict::LinePerElement]);
+/// assert!(report.to_svg().starts_with("<svg"));
 /// assert!(report.to_string().contains("a.column(0)"));
 /// ```
 #[derive(Clone, Debug, Default)]
@@ -112,8 +115,28 @@ impl Report {
         let stride = l.shape.iter().zip(&l.strides).filter(|(&len, _)| len > 1).map(|(_, &s)| s).next_back();
         let stride = if view.len() > 1 { stride } else { None };
         let verdict = Verdict::of(stride, l.itemsize);
-        self.rows.push(Row { label: label.to_string(), traffic: traffic(view), stride, verdict });
+        let (address, axes, size) = axes_of(view);
+        let traffic = model(address as i128, &axes, size);
+        let placement = Placement::new(address, &axes, size);
+        self.rows.push(Row { label: label.to_string(), traffic, stride, verdict, placement });
         self
+    }
+
+    /// Each view's lines as memory holds them, views of one buffer over
+    /// the same span; `None` for a view with no bytes.
+    pub fn line_maps(&self) -> Vec<Option<LineMap>> {
+        let extents: Vec<_> = self.rows.iter().map(|r| r.placement.extent()).collect();
+        let spans = shared_spans(&extents);
+        self.rows.iter().zip(spans).map(|(row, span)| Some(LineMap::over(span?, &row.placement))).collect()
+    }
+
+    /// The diagram: each view's cache lines, a page to a row, shaded by
+    /// the share of their bytes the view uses.
+    pub fn to_svg(&self) -> String {
+        let maps = self.line_maps();
+        let drawn: Vec<(&str, &LineMap)> =
+            self.rows.iter().zip(&maps).filter_map(|(row, map)| Some((row.label.as_str(), map.as_ref()?))).collect();
+        super::draw::render(&drawn)
     }
 
     /// Each view's traffic, in the order added.
@@ -155,7 +178,7 @@ impl Report {
         "stride",
     ];
 
-    /// An HTML table, with the verdicts under it.
+    /// An HTML table, with the verdicts under it and the diagram.
     pub fn to_html(&self) -> String {
         let mut html = String::from("<table class=\"ndlens-traffic\"><tr>");
         for heading in Self::HEADINGS {
@@ -181,6 +204,9 @@ impl Report {
             "</ul><p><em>A model of one walk in logical order: 64-byte lines, 4 KiB pages, \
              2 MiB huge pages, nothing cached before.</em></p>",
         );
+        if self.rows.iter().any(|r| r.placement.extent().is_some()) {
+            html.push_str(&format!("<div class=\"ndlens-traffic-lines\">{}</div>", self.to_svg()));
+        }
         html
     }
 
@@ -217,19 +243,6 @@ impl fmt::Display for Report {
     }
 }
 
-/// `1234567` as `1,234,567`.
-fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,5 +272,20 @@ mod tests {
         assert_eq!(report.verdicts()[2], Verdict::Single);
         assert!(report.to_html().contains("<code>a.row(0)</code>: contiguous"));
         assert_eq!(thousands(1234567), "1,234,567");
+    }
+
+    #[test]
+    fn the_diagram_of_a_200_mb_buffer_stays_small() {
+        let a = Array2::<f64>::zeros((5000, 5000));
+        let report = Report::new().add("a.row(0)", &a.row(0)).add("a.column(0)", &a.column(0));
+        let svg = report.to_svg();
+        let rectangles = svg.matches("<rect").count();
+        assert!(rectangles < 300, "{rectangles} rectangles");
+        assert!(svg.contains("a.column(0): 5,000 of 3,1"), "{svg}");
+        assert!(svg.contains("16 pages"), "a cell stands for many lines: {svg}");
+        let html = report.to_html();
+        assert!(html.contains("<svg"));
+        let empty = a.slice(s![0..0, ..]);
+        assert!(!Report::new().add("none", &empty).to_html().contains("<svg"));
     }
 }
