@@ -37,6 +37,8 @@ def test_a_row_uses_every_byte_it_moves_and_a_column_an_eighth(recipe):
     assert "model" in text
     html = recipe.result("%traffic a.row(0), a.column(0)")["text/html"]
     assert "<table" in html and "<code>a.column(0)</code>" in html
+    # The diagram: the column's lines spread over the whole 200 MB buffer.
+    assert "<svg" in html and "a.column(0): 5,000 of 3,12" in html, html[-3000:]
 
 
 def test_code_can_ask_too(recipe):

@@ -9,6 +9,7 @@
 
 #[cfg(all(feature = "allocs", target_os = "linux", target_env = "gnu"))]
 mod allocator;
+mod assembly;
 mod cell;
 mod commands;
 mod directive;

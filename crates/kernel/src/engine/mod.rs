@@ -139,10 +139,48 @@ pub trait Engine: Send {
         Vec::new()
     }
 
+    /// The assembly the cells' compiler makes of `code`, compiled as a
+    /// cell is and not run.
+    fn assembly(&mut self, code: AssemblyOf<'_>) -> Result<Assembly, RunFailure> {
+        let _ = code;
+        Err(RunFailure::Refused(
+            "this engine does not show machine code; the kernel's own engine does (`--engine rustc`)".into(),
+        ))
+    }
+
     /// Where the last cell was compiled, for `:last_compile_dir`.
     fn last_compile_dir(&self) -> Option<PathBuf> {
         None
     }
+}
+
+/// Code whose machine code is asked for.
+#[derive(Clone, Copy, Debug)]
+pub enum AssemblyOf<'a> {
+    /// A cell of items, and the functions among them to show: each is
+    /// compiled as a function of its own, used or not.
+    Items { code: &'a str, functions: &'a [String] },
+    /// An expression over the session's variables: the body of a function
+    /// [`Assembly::EXPRESSION`] that takes the variables it names by
+    /// reference and returns its value.
+    Expression(&'a str),
+}
+
+/// What the cells' compiler made of some code, as assembly.
+#[derive(Clone, Debug)]
+pub struct Assembly {
+    /// The compiler's listing (a `.s` file).
+    pub listing: String,
+    /// The crate it compiled: the code, and what the engine put around it.
+    pub source: String,
+    /// The name the listing's `.file` directives give that crate.
+    pub file: String,
+}
+
+impl Assembly {
+    /// The path, in the cell's crate, of the function an expression is
+    /// compiled into.
+    pub const EXPRESSION: &'static str = "asm::expression";
 }
 
 /// What running some code came to, as the engine saw it.

@@ -1,5 +1,5 @@
 //! The magics: `%aid`, `%shares`, `%layout`, `%explore`, `%timeit`/`%%timeit`,
-//! `%time`/`%%time`, `%allocs`/`%%allocs`, `%traffic`, `%whos`, `%checks`,
+//! `%time`/`%%time`, `%allocs`/`%%allocs`, `%traffic`, `%asm`/`%%asm`, `%whos`, `%checks`,
 //! `%lsmagic`.
 //!
 //! Each magic is one file holding one [`Directive`]: its names, synopses
@@ -10,6 +10,7 @@
 
 mod aid;
 mod allocs;
+mod asm;
 mod checks;
 mod explore;
 mod layout;
@@ -33,6 +34,7 @@ pub static MAGICS: &[&dyn Directive] = &[
     &time::Time,
     &allocs::Allocs,
     &traffic::Traffic,
+    &asm::Asm,
     &whos::Whos,
     &checks::ChecksMagic,
     &lsmagic::Lsmagic,

@@ -97,8 +97,19 @@ impl Compiler {
         compiled
     }
 
+    /// Compiles `source` as [`Compiler::compile`] does, into its assembly
+    /// at `output` instead of a library: one codegen unit, so that the
+    /// listing is one file, and line tables, so that it says which source
+    /// line each instruction comes from.
+    pub fn assembly(&self, source: &Path, output: &Path, control: &Arc<Control>) -> Result<(), Failed> {
+        self.run(self.command(source, output, Emit::Assembly), control)
+    }
+
     fn compile_once(&self, source: &Path, output: &Path, control: &Arc<Control>) -> Result<(), Failed> {
-        let mut command = self.command(source, output);
+        self.run(self.command(source, output, Emit::Library), control)
+    }
+
+    fn run(&self, mut command: Command, control: &Arc<Control>) -> Result<(), Failed> {
         let child = command
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -139,7 +150,7 @@ impl Compiler {
         )
     }
 
-    fn command(&self, source: &Path, output: &Path) -> Command {
+    fn command(&self, source: &Path, output: &Path, emit: Emit) -> Command {
         let mut command = Command::new("rustc");
         // Named by file name alone in what it embeds (a panic's location)
         // and reports, so that a library is the same wherever compiled.
@@ -151,7 +162,19 @@ impl Compiler {
             .args(["-C", "prefer-dynamic", "-C", "metadata=ndlens-session"])
             .arg("-C")
             .arg(format!("opt-level={}", self.optimization))
-            .args(["-C", "debuginfo=0", "-A", "warnings", "--error-format=json"]);
+            .args(["-A", "warnings", "--error-format=json"]);
+        match emit {
+            Emit::Library => {
+                command.args(["-C", "debuginfo=0"]);
+            }
+            Emit::Assembly => {
+                command.args(["--emit", "asm", "-C", "codegen-units=1", "-C", "debuginfo=line-tables-only"]);
+                if cfg!(target_arch = "x86_64") {
+                    // The syntax Intel's manuals and Compiler Explorer use.
+                    command.args(["-C", "llvm-args=-x86-asm-syntax=intel"]);
+                }
+            }
+        }
         if self.checks == Checks::On {
             command.args(["-C", "overflow-checks=on", "-C", "debug-assertions=on"]);
         } else {
@@ -164,6 +187,15 @@ impl Compiler {
         command.env_remove("RUSTFLAGS").env_remove("CARGO_ENCODED_RUSTFLAGS");
         command
     }
+}
+
+/// What a compilation writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Emit {
+    /// The cell's shared library.
+    Library,
+    /// The assembly the library would be made of.
+    Assembly,
 }
 
 /// Where the cell of cache key `key` is written in a session's folder, and

@@ -44,7 +44,8 @@ use self::wire::{Outcome, Stored};
 use crate::engine::output::{Event, Router};
 use crate::engine::prebuilt::Prebuilt;
 use crate::engine::{
-    Checks, CompileError, Completions, Documentation, Engine, EngineConfig, Interrupt, Run, RunFailure,
+    Assembly, AssemblyOf, Checks, CompileError, Completions, Documentation, Engine, EngineConfig, Interrupt, Run,
+    RunFailure,
 };
 
 /// A session variable, as the kernel knows it.
@@ -255,6 +256,20 @@ impl RustcEngine {
         } else {
             Mended::No
         }
+    }
+
+    /// `expression` as the body of [`Assembly::EXPRESSION`], which takes
+    /// the session variables it names by reference.
+    fn expression_function(&self, expression: &str) -> String {
+        let names = Analysis::of(&format!("{expression};")).map(|a| a.names).unwrap_or_default();
+        let parameters: Vec<String> = names
+            .iter()
+            .filter_map(|name| Some(format!("{name}: &{}", spaced(&self.variables.get(name)?.ty))))
+            .collect();
+        format!(
+            "mod asm {{\n    use super::*;\n    pub fn expression({}) -> impl Sized {{\n        {expression}\n    }}\n}}",
+            parameters.join(", ")
+        )
     }
 
     /// `errors` told against the user's code.
@@ -498,6 +513,51 @@ impl Engine for RustcEngine {
         Run { outputs, failure }
     }
 
+    fn assembly(&mut self, of: AssemblyOf<'_>) -> Result<Assembly, RunFailure> {
+        let (code, wrapped) = match of {
+            AssemblyOf::Items { code, .. } => (code, None),
+            AssemblyOf::Expression(expression) => (expression, Some(self.expression_function(expression))),
+        };
+        let kept = match of {
+            AssemblyOf::Items { functions, .. } => functions.to_vec(),
+            AssemblyOf::Expression(_) => vec![Assembly::EXPRESSION.to_string()],
+        };
+        // Each function is kept whatever its use by taking its address; the
+        // cell's entry point is never called.
+        let pointers: Vec<String> = kept.iter().map(|f| format!("{f} as *const ()")).collect();
+        let code =
+            format!("{}\n::core::hint::black_box([{}]);\n", wrapped.as_deref().unwrap_or(code), pointers.join(", "));
+        let code = code.as_str();
+        let analysis = Analysis::of(code);
+        let cell = source::Cell {
+            code,
+            items: analysis.as_ref().map(|a| a.items.as_slice()),
+            final_expression: None,
+            bindings: &[],
+            loads: &[],
+        };
+        let generated = source::generate(&cell, &self.items);
+        let key = cache::key(&generated.text, &format!("{}\nassembly", self.compiler.options()));
+        let (source_file, _, file) = compiler::cell_paths(&self.cells_dir, &key);
+        let listing_file = source_file.with_extension("s");
+        std::fs::write(&source_file, &generated.text)
+            .map_err(|e| RunFailure::Refused(format!("writing the cell to {}: {e}", source_file.display())))?;
+        self.compilations += 1;
+        let compiled = self.compiler.assembly(&source_file, &listing_file, &self.control);
+        let _ = std::fs::remove_file(&source_file);
+        match compiled {
+            Ok(()) => {
+                let listing = std::fs::read_to_string(&listing_file)
+                    .map_err(|e| RunFailure::Refused(format!("reading {}: {e}", listing_file.display())));
+                let _ = std::fs::remove_file(&listing_file);
+                Ok(Assembly { listing: listing?, source: generated.text, file })
+            }
+            Err(Failed::Interrupted) => Err(RunFailure::Interrupted),
+            Err(Failed::Compiler(message)) => Err(RunFailure::Refused(message)),
+            Err(Failed::Errors(errors)) => Err(RunFailure::Compile(self.report(&errors, &generated, &file, code))),
+        }
+    }
+
     fn variables(&self) -> Vec<(String, String)> {
         self.variables.iter().map(|(name, v)| (name.clone(), v.type_name.clone())).collect()
     }
@@ -667,6 +727,18 @@ fn session_libraries(config: &EngineConfig, notices: &mut Vec<String>) -> Result
 }
 
 /// 1-based line and column (in characters) of byte `at` of `code`.
+/// A type written from tokens (`ndarray :: Array2 < f64 >`) as a person
+/// writes it (`ndarray::Array2<f64>`), for code a user reads.
+fn spaced(ty: &str) -> String {
+    let mut out = ty.to_string();
+    for (tokens, written) in
+        [(" :: ", "::"), (":: ", "::"), (" < ", "<"), ("< ", "<"), (" >", ">"), (" , ", ", "), (" ;", ";"), ("& ", "&")]
+    {
+        out = out.replace(tokens, written);
+    }
+    out
+}
+
 fn position(code: &str, at: usize) -> (usize, usize) {
     let at = at.min(code.len());
     let before = &code[..at];
@@ -686,6 +758,14 @@ fn byte_at(text: &str, line: usize, column: usize) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn types_are_written_as_people_write_them() {
+        assert_eq!(
+            spaced("ndarray :: ArrayBase < ndarray :: OwnedRepr < f64 > , ndarray :: Dim < [usize ; 2] > , f64 >"),
+            "ndarray::ArrayBase<ndarray::OwnedRepr<f64>, ndarray::Dim<[usize; 2]>, f64>"
+        );
+    }
 
     #[test]
     fn positions_count_characters() {

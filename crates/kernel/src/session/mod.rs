@@ -31,7 +31,7 @@ use std::sync::Arc;
 use self::diagnostics::Diagnostic;
 use self::variables::Variable;
 use self::views::{DerivedViews, Edit, Rewritten};
-use crate::engine::{Checks, Documentation, Engine, EngineConfig, Run, RunFailure, StartError};
+use crate::engine::{Assembly, AssemblyOf, Checks, Documentation, Engine, EngineConfig, Run, RunFailure, StartError};
 use crate::syntax;
 
 /// What running some code came to, placed in the user's cell.
@@ -234,6 +234,25 @@ impl Session {
     pub fn evaluation_of(&mut self, run: Run, code: &str) -> Evaluation {
         let before = self.variable_names();
         self.evaluation(run, code, &Rewritten::apply(code, Vec::new()), 1, before)
+    }
+
+    /// The machine code of `of`, compiled as the cells are and not run
+    /// (an expression sees the remembered views as the cells do); a
+    /// failure comes as the evaluation a cell's would be.
+    pub fn assembly(&mut self, of: AssemblyOf<'_>) -> Result<Assembly, Evaluation> {
+        let expanded;
+        let of = match of {
+            AssemblyOf::Expression(code) => {
+                expanded = self.views.expand(code).code;
+                AssemblyOf::Expression(&expanded)
+            }
+            items => items,
+        };
+        let code = match of {
+            AssemblyOf::Items { code, .. } | AssemblyOf::Expression(code) => code.to_string(),
+        };
+        let compiled = self.engine.assembly(of);
+        compiled.map_err(|failure| self.evaluation_of(Run::failed(failure), &code))
     }
 
     /// The code of the last compile error, for `:explain`.
