@@ -41,6 +41,18 @@ def test_a_row_uses_every_byte_it_moves_and_a_column_an_eighth(recipe):
     assert "<svg" in html and "a.column(0): 5,000 of 3,12" in html, html[-3000:]
 
 
+def test_counters_are_read_where_the_machine_has_them(recipe):
+    text = recipe.text("%traffic -m a.row(0), a.column(0)")
+    # The model is shown either way; beside it the processor's counts, or
+    # one line on why this machine gave none (most virtual machines).
+    assert row_of(text, "a.column(0)")["lines"] == "5,000", text
+    measured = "L1D misses (measured)" in text
+    assert measured != ("not measured:" in text), text
+    if measured:
+        assert int(row_of(text, "a.column(0)")["L1D misses (measured)"].replace(",", "")) > 0, text
+    assert recipe.text("a.len()") == "25000000"
+
+
 def test_code_can_ask_too(recipe):
     assert recipe.text("traffic(&a.column(0)).cache_lines") == "5000"
     assert recipe.text("(traffic(&a.slice(s![.., ..;2])).amplification() * 10.0).round()") == "20.0"

@@ -20,7 +20,9 @@
 //!   without ending the session;
 //! - [`panic`]: the panic report the kernel turns into the cell's error;
 //! - [`allocs`]: the count of what a statement allocates, which `%allocs`
-//!   reports.
+//!   reports;
+//! - [`counters`]: the processor's cache and TLB misses during a walk,
+//!   which `%traffic -m` reports.
 //!
 //! Each compiled cell carries its own copy of this crate, statics included:
 //! whatever must be one per process (the interrupt flag) is found through
@@ -29,6 +31,7 @@
 pub mod allocs;
 pub mod cell;
 pub mod content;
+pub mod counters;
 pub mod display;
 pub mod host;
 pub mod input;

@@ -35,7 +35,7 @@ use ndarray::{ArrayBase, Dimension, RawData};
 use crate::layout::layout;
 
 pub use map::{LineCell, LineMap};
-pub use report::{Report, Verdict};
+pub use report::{Measured, Report, Verdict};
 
 /// The bytes a cache line holds.
 pub const CACHE_LINE: usize = 64;

@@ -78,6 +78,17 @@ struct Row {
     stride: Option<isize>,
     verdict: Verdict,
     placement: Placement,
+    measured: Option<Measured>,
+}
+
+/// What the processor's counters saw walking a view once, to set beside
+/// the model's switches (`%traffic -m`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Measured {
+    /// L1 data cache read misses: compare with the line switches.
+    pub l1d_misses: u64,
+    /// Data TLB read misses: compare with the page switches.
+    pub dtlb_misses: u64,
 }
 
 /// Views side by side: their [`Traffic`], the innermost byte stride of
@@ -96,6 +107,8 @@ struct Row {
 #[derive(Clone, Debug, Default)]
 pub struct Report {
     rows: Vec<Row>,
+    /// Why the counters measured nothing, when they were asked to.
+    unmeasured: Option<String>,
 }
 
 impl Report {
@@ -118,8 +131,37 @@ impl Report {
         let (address, axes, size) = axes_of(view);
         let traffic = model(address as i128, &axes, size);
         let placement = Placement::new(address, &axes, size);
-        self.rows.push(Row { label: label.to_string(), traffic, stride, verdict, placement });
+        self.rows.push(Row { label: label.to_string(), traffic, stride, verdict, placement, measured: None });
         self
+    }
+
+    /// The counters' figures for the view added last, or why the machine
+    /// gave none (said once, under the table).
+    ///
+    /// ```
+    /// use ndarray::prelude::*;
+    /// use ndlens::traffic::{Measured, Report};
+    ///
+    /// let a = Array1::<f64>::zeros(64);
+    /// let report = Report::new().add("a", &a).measured(Ok(Measured { l1d_misses: 9, dtlb_misses: 1 }));
+    /// assert!(report.to_string().contains("L1D misses"));
+    /// let report = Report::new().add("a", &a).measured(Err("no counters here".into()));
+    /// assert!(report.to_string().contains("not measured: no counters here"));
+    /// ```
+    pub fn measured(mut self, counted: Result<Measured, String>) -> Report {
+        match counted {
+            Ok(measured) => {
+                if let Some(row) = self.rows.last_mut() {
+                    row.measured = Some(measured);
+                }
+            }
+            Err(why) => self.unmeasured = Some(why),
+        }
+        self
+    }
+
+    fn any_measured(&self) -> bool {
+        self.rows.iter().any(|r| r.measured.is_some())
     }
 
     /// Each view's lines as memory holds them, views of one buffer over
@@ -149,9 +191,9 @@ impl Report {
         self.rows.iter().map(|r| r.verdict).collect()
     }
 
-    fn cells(row: &Row) -> [String; 10] {
+    fn cells(&self, row: &Row) -> Vec<String> {
         let t = &row.traffic;
-        [
+        let mut cells = vec![
             row.label.clone(),
             thousands(t.elements),
             thousands(t.bytes_used),
@@ -162,32 +204,58 @@ impl Report {
             thousands(t.pages),
             thousands(t.page_switches),
             row.stride.map_or("-".into(), |s| format!("{s} B")),
-        ]
+        ];
+        if self.any_measured() {
+            let measured =
+                |f: fn(&Measured) -> u64| row.measured.as_ref().map_or("-".into(), |m| thousands(f(m) as usize));
+            cells.push(measured(|m| m.l1d_misses));
+            cells.push(measured(|m| m.dtlb_misses));
+        }
+        cells
     }
 
-    const HEADINGS: [&'static str; 10] = [
-        "view",
-        "elements",
-        "bytes used",
-        "lines",
-        "bytes moved",
-        "moved/used",
-        "line switches",
-        "pages",
-        "page switches",
-        "stride",
-    ];
+    fn headings(&self) -> Vec<&'static str> {
+        let mut headings = vec![
+            "view",
+            "elements",
+            "bytes used",
+            "lines",
+            "bytes moved",
+            "moved/used",
+            "line switches",
+            "pages",
+            "page switches",
+            "stride",
+        ];
+        if self.any_measured() {
+            headings.extend(["L1D misses (measured)", "dTLB misses (measured)"]);
+        }
+        headings
+    }
+
+    /// What the figures are, in a sentence.
+    fn caption(&self) -> String {
+        let mut caption =
+            "a model of one walk in logical order: 64-byte lines, 4 KiB pages, nothing cached before".to_string();
+        if self.any_measured() {
+            caption.push_str("; measured: the processor's counters over one walk, after the hardware's prefetching");
+        }
+        if let Some(why) = &self.unmeasured {
+            caption.push_str(&format!("; not measured: {why}"));
+        }
+        caption
+    }
 
     /// An HTML table, with the verdicts under it and the diagram.
     pub fn to_html(&self) -> String {
         let mut html = String::from("<table class=\"ndlens-traffic\"><tr>");
-        for heading in Self::HEADINGS {
+        for heading in self.headings() {
             html.push_str(&format!("<th>{heading}</th>"));
         }
         html.push_str("</tr>");
         for row in &self.rows {
             html.push_str("<tr>");
-            for (i, cell) in Self::cells(row).iter().enumerate() {
+            for (i, cell) in self.cells(row).iter().enumerate() {
                 let cell = escape(cell);
                 match i {
                     0 => html.push_str(&format!("<td style=\"text-align:left\"><code>{cell}</code></td>")),
@@ -200,10 +268,7 @@ impl Report {
         for row in &self.rows {
             html.push_str(&format!("<li><code>{}</code>: {}</li>", escape(&row.label), escape(&row.verdict.reason())));
         }
-        html.push_str(
-            "</ul><p><em>A model of one walk in logical order: 64-byte lines, 4 KiB pages, \
-             2 MiB huge pages, nothing cached before.</em></p>",
-        );
+        html.push_str(&format!("</ul><p><em>{}.</em></p>", escape(&capitalized(&self.caption()))));
         if self.rows.iter().any(|r| r.placement.extent().is_some()) {
             html.push_str(&format!("<div class=\"ndlens-traffic-lines\">{}</div>", self.to_svg()));
         }
@@ -219,9 +284,10 @@ impl Report {
 impl fmt::Display for Report {
     /// A table in columns, the verdicts under it, and what the figures are.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let rows: Vec<[String; 10]> = self.rows.iter().map(Self::cells).collect();
-        let widths: Vec<usize> = (0..10)
-            .map(|i| rows.iter().map(|r| r[i].chars().count()).chain([Self::HEADINGS[i].len()]).max().unwrap_or(0))
+        let headings = self.headings();
+        let rows: Vec<Vec<String>> = self.rows.iter().map(|row| self.cells(row)).collect();
+        let widths: Vec<usize> = (0..headings.len())
+            .map(|i| rows.iter().map(|r| r[i].chars().count()).chain([headings[i].len()]).max().unwrap_or(0))
             .collect();
         let line = |cells: &[&str]| {
             let mut out = String::new();
@@ -232,15 +298,21 @@ impl fmt::Display for Report {
             }
             out.trim_end().to_string()
         };
-        writeln!(f, "{}", line(&Self::HEADINGS))?;
+        writeln!(f, "{}", line(&headings))?;
         for row in &rows {
             writeln!(f, "{}", line(&row.iter().map(String::as_str).collect::<Vec<_>>()))?;
         }
         for row in &self.rows {
             writeln!(f, "{}: {}", row.label, row.verdict.reason())?;
         }
-        write!(f, "(a model of one walk in logical order: 64-byte lines, 4 KiB pages, nothing cached before)")
+        write!(f, "({})", self.caption())
     }
+}
+
+/// `text` with its first letter a capital.
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or(String::new(), |first| first.to_uppercase().chain(chars).collect())
 }
 
 #[cfg(test)]
