@@ -111,11 +111,15 @@ impl Tiling {
 
     fn copy<A: Clone>(&self, a: ArrayView<'_, A, IxDyn>) -> Vec<A> {
         let shape = a.shape();
+        let ndim = shape.len();
         let len = a.len();
-        // Row-major strides of the copy, in elements.
-        let mut out_strides = vec![1usize; shape.len()];
-        for axis in (0..shape.len().saturating_sub(1)).rev() {
-            out_strides[axis] = out_strides[axis + 1] * shape[axis + 1];
+        // Indices are `IxDyn`, which holds up to four axes inline: the copy
+        // is the one allocation, as `%allocs` shows the recipe.
+        let mut out_strides = IxDyn::zeros(ndim);
+        let mut stride = 1;
+        for axis in (0..ndim).rev() {
+            out_strides[axis] = stride;
+            stride *= shape[axis];
         }
         let src = a.as_ptr();
         let mut out: Vec<A> = Vec::with_capacity(len);
@@ -126,11 +130,11 @@ impl Tiling {
         let (read_len, write_len) = (shape[r], shape[w]);
         let (read_from, write_from) = (a.strides()[r], a.strides()[w]);
         let (read_to, write_to) = (out_strides[r], out_strides[w]);
-        let others: Vec<usize> = (0..shape.len()).filter(|&axis| axis != r && axis != w).collect();
-        let mut index = vec![0usize; shape.len()];
+        let other = |axis: &usize| *axis != r && *axis != w;
+        let mut index = IxDyn::zeros(ndim);
         loop {
-            let from: isize = others.iter().map(|&axis| index[axis] as isize * a.strides()[axis]).sum();
-            let to: usize = others.iter().map(|&axis| index[axis] * out_strides[axis]).sum();
+            let from: isize = (0..ndim).filter(other).map(|axis| index[axis] as isize * a.strides()[axis]).sum();
+            let to: usize = (0..ndim).filter(other).map(|axis| index[axis] * out_strides[axis]).sum();
             for i0 in (0..write_len).step_by(Self::SIDE) {
                 for j0 in (0..read_len).step_by(Self::SIDE) {
                     for j in j0..(j0 + Self::SIDE).min(read_len) {
@@ -151,10 +155,10 @@ impl Tiling {
                 }
             }
             // The next index of the other axes, the last fastest.
-            let Some(position) = others.iter().rposition(|&axis| index[axis] + 1 < shape[axis]) else { break };
-            index[others[position]] += 1;
-            for &axis in &others[position + 1..] {
-                index[axis] = 0;
+            let Some(axis) = (0..ndim).rev().filter(other).find(|&axis| index[axis] + 1 < shape[axis]) else { break };
+            index[axis] += 1;
+            for later in (axis + 1..ndim).filter(other) {
+                index[later] = 0;
             }
         }
         // SAFETY: the loops above wrote all `len` elements.
@@ -250,28 +254,27 @@ fn reshapes_in_place(shape: &[usize], strides: &[isize], to: &[usize]) -> bool {
     if shape.contains(&0) {
         return true;
     }
-    // Axes of length one have no neighbours to be contiguous with.
-    let from: Vec<(usize, isize)> =
-        shape.iter().copied().zip(strides.iter().copied()).filter(|&(n, _)| n != 1).collect();
-    let to: Vec<usize> = to.iter().copied().filter(|&n| n != 1).collect();
-    let (mut i, mut j) = (0, 0);
-    while i < from.len() && j < to.len() {
-        let group = i;
-        let (mut have, mut want) = (from[i].0, to[j]);
-        i += 1;
-        j += 1;
+    // Axes of length one have no neighbours to be contiguous with. No
+    // allocation here: a reshape that copies makes its copy and no more.
+    let mut from = shape.iter().copied().zip(strides.iter().copied()).filter(|&(n, _)| n != 1);
+    let mut to = to.iter().copied().filter(|&n| n != 1);
+    // Both sides hold the same number of elements, so each group closes.
+    while let (Some((len, stride)), Some(mut want)) = (from.next(), to.next()) {
+        let (mut have, mut inner_stride) = (len, stride);
         while have != want {
             if have < want {
-                have *= from[i].0;
-                i += 1;
+                let Some((len, stride)) = from.next() else { return true };
+                // The group must be one run: each axis steps over the
+                // whole of the next.
+                if inner_stride != stride * len as isize {
+                    return false;
+                }
+                have *= len;
+                inner_stride = stride;
             } else {
-                want *= to[j];
-                j += 1;
+                let Some(len) = to.next() else { return true };
+                want *= len;
             }
-        }
-        let one_run = from[group..i].windows(2).all(|pair| pair[0].1 == pair[1].1 * pair[1].0 as isize);
-        if !one_run {
-            return false;
         }
     }
     true
