@@ -19,7 +19,7 @@ EXERCISES = ROOT / "notebooks" / "exercises"
 ASSIGNMENT = "views-and-copies"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
 NBGRADER = str(ROOT / ".venv" / "bin" / "nbgrader")
-TOTAL = 12
+TOTAL = 14
 # nbgrader runs alembic, from the same environment, by name.
 ENV = {**os.environ, "PATH": f"{ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ['PATH']}"}
 
@@ -117,10 +117,10 @@ def check_errors(notebook):
 def test_the_student_version_runs_with_every_check_saying_what_is_missing(course):
     release = nbformat.read(course / "release" / ASSIGNMENT / NOTEBOOK, as_version=4)
     assert "BEGIN SOLUTION" not in "".join(c.source for c in release.cells)
-    assert sum("todo!()" in c.source for c in release.cells if c.cell_type == "code") == 11
+    assert sum("todo!()" in c.source for c in release.cells if c.cell_type == "code") == 12
     NotebookClient(release, timeout=120, allow_errors=True).execute()
     errors = check_errors(release)
-    assert len(errors) == 11
+    assert len(errors) == 12
     for grade_id, evalue in errors.items():
         assert evalue and "is not answered yet: replace its `todo!()` with your answer" in evalue, (grade_id, evalue)
     # Only the checks fail: the setup and the unanswered functions compile.
