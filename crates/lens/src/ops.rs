@@ -93,7 +93,11 @@ struct Tiling {
 }
 
 impl Tiling {
-    const SIDE: usize = 32;
+    /// Measured with `reshape` of transposes at the cells' opt-level 2:
+    /// 64 beat 16, 32 and 128 at 100 × 100 and 2000 × 2000 `f64`.
+    const SIDE: usize = 64;
+    /// Elements closer than this along the written axis are near enough.
+    const NEAR: usize = 16;
 
     /// A tiling for `shape` and element `strides`, when one pays.
     fn of(shape: &[usize], strides: &[isize]) -> Option<Tiling> {
@@ -105,7 +109,7 @@ impl Tiling {
         let read = (0..shape.len()).filter(long).min_by_key(|&axis| strides[axis].unsigned_abs())?;
         // Neighbours along the written axis within a few elements share
         // lines already; a tile only pays when they are far apart.
-        let far = strides[write].unsigned_abs() > strides[read].unsigned_abs() * Self::SIDE as usize;
+        let far = strides[write].unsigned_abs() > strides[read].unsigned_abs() * Self::NEAR;
         (read != write && far).then_some(Tiling { read, write })
     }
 
