@@ -21,6 +21,9 @@ pub const TIME_MIME: &str = "application/vnd.ndlens.time+json";
 pub const ALLOCS_MIME: &str = "application/vnd.ndlens.allocs+json";
 /// One `%whos` row per array: `name\tlayout`.
 pub const WHOS_MIME: &str = "application/vnd.ndlens.whos";
+/// One row per variable for the debugger: `name\tshort value\tlayout`
+/// (the layout empty for what is not an array).
+pub const VARIABLES_MIME: &str = "application/vnd.ndlens.variables";
 
 /// The line that opens a block, before its mime type.
 pub const BEGIN: &str = "EVCXR_BEGIN_CONTENT ";

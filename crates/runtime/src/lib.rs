@@ -16,6 +16,7 @@
 //! - [`display`]: values shown in the middle of a cell, updated in place,
 //!   and the cell's output cleared;
 //! - [`input`]: a line asked of the user;
+//! - [`inspect`]: a value as the debugger's Variables panel shows it;
 //! - [`interrupt`]: the checks that let an interrupt stop a cell's loops
 //!   without ending the session;
 //! - [`panic`]: the panic report the kernel turns into the cell's error;
@@ -35,6 +36,7 @@ pub mod counters;
 pub mod display;
 pub mod host;
 pub mod input;
+pub mod inspect;
 pub mod interrupt;
 pub mod panic;
 pub mod show;

@@ -3,10 +3,11 @@
 use std::collections::BTreeMap;
 
 use jupyter_protocol::{
-    ClearOutput, CodeMirrorMode, CompleteReply, DisplayData, ErrorOutput, ExecuteInput, ExecuteReply, ExecuteRequest,
-    ExecuteResult, ExecutionCount, ExpressionResult, HelpLink, HistoryReply, InspectReply, InterruptReply,
-    IsCompleteReply, IsCompleteReplyStatus, JupyterMessage, JupyterMessageContent, KernelInfoReply, LanguageInfo,
-    Media, Payload, ReplyError, ReplyStatus, ShutdownReply, Stdio, StreamContent, Transient, UpdateDisplayData,
+    ClearOutput, CodeMirrorMode, CompleteReply, DebugReply, DisplayData, ErrorOutput, ExecuteInput, ExecuteReply,
+    ExecuteRequest, ExecuteResult, ExecutionCount, ExecutionState, ExpressionResult, HelpLink, HistoryReply,
+    InspectReply, InterruptReply, IsCompleteReply, IsCompleteReplyStatus, JupyterMessage, JupyterMessageContent,
+    KernelInfoReply, LanguageInfo, Media, Payload, ReplyError, ReplyStatus, ShutdownReply, Stdio, StreamContent,
+    Transient, UnknownMessage, UpdateDisplayData,
 };
 
 use super::comms;
@@ -26,7 +27,7 @@ pub struct SessionState {
 /// The shell channel's dispatch table.
 pub async fn shell(kernel: &Kernel, request: &JupyterMessage) -> Option<JupyterMessage> {
     let content: JupyterMessageContent = match &request.content {
-        JupyterMessageContent::KernelInfoRequest(_) => kernel_info().into(),
+        JupyterMessageContent::KernelInfoRequest(_) => return Some(kernel_info_message(request)),
         JupyterMessageContent::ExecuteRequest(r) => {
             let (reply, metadata) = execute(kernel, request, r).await;
             let mut reply = JupyterMessage::new(reply, Some(request));
@@ -76,7 +77,15 @@ pub async fn control(kernel: &Kernel, request: &JupyterMessage) -> Option<Jupyte
         JupyterMessageContent::ShutdownRequest(r) => {
             ShutdownReply { restart: r.restart, status: ReplyStatus::Ok, error: None }.into()
         }
-        JupyterMessageContent::KernelInfoRequest(_) => kernel_info().into(),
+        JupyterMessageContent::KernelInfoRequest(_) => return Some(kernel_info_message(request)),
+        JupyterMessageContent::DebugRequest(r) => {
+            // JupyterLab waits for the idle that follows the reply.
+            kernel.iopub.status(ExecutionState::Busy, request);
+            let response = kernel.debugger.answer(kernel, &r.content).await;
+            let reply = JupyterMessage::new(DebugReply { content: response }, Some(request));
+            kernel.iopub.status(ExecutionState::Idle, request);
+            return Some(reply);
+        }
         other => {
             eprintln!("ndlens: no handler for control message {}", other.message_type());
             return super::wire::error_reply(request, "the kernel has no such request");
@@ -117,9 +126,18 @@ fn kernel_info() -> KernelInfoReply {
             HelpLink { text: "ndarray".into(), url: "https://docs.rs/ndarray/0.17".into() },
             HelpLink { text: "evcxr".into(), url: "https://github.com/evcxr/evcxr".into() },
         ],
-        debugger: false,
+        debugger: true,
         error: None,
     }
+}
+
+/// The `kernel_info_reply`, with what `jupyter-protocol`'s type has no field
+/// for yet: `supported_features` (protocol 5.5), which lists the debugger.
+fn kernel_info_message(request: &JupyterMessage) -> JupyterMessage {
+    let mut content = serde_json::to_value(kernel_info()).expect("a kernel_info_reply serialises");
+    content["supported_features"] = serde_json::json!(["debugger"]);
+    let reply = UnknownMessage { msg_type: "kernel_info_reply".into(), content };
+    JupyterMessage::new(reply, Some(request))
 }
 
 fn media(map: BTreeMap<String, String>) -> Media {

@@ -10,6 +10,7 @@
 //! and goes on serving the next message.
 
 mod comms;
+mod debugger;
 mod handlers;
 mod history;
 mod stdin;
@@ -76,6 +77,8 @@ pub struct Kernel {
     pub displays: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
     /// Where input requests go, and the one awaiting its reply.
     pub stdin: Arc<stdin::Stdin>,
+    /// The debugger sidebar's requests.
+    pub debugger: debugger::Debugger,
 }
 
 /// Binds the channels in `info` and serves until a shutdown request.
@@ -100,6 +103,7 @@ pub async fn serve(info: ConnectionInfo, engine: SessionHandle, router: Router) 
         widgets: Arc::default(),
         displays: Arc::default(),
         stdin: stdin::Stdin::serve(stdin_socket),
+        debugger: debugger::Debugger::default(),
     });
 
     let control_kernel = kernel.clone();

@@ -127,6 +127,11 @@ impl SessionHandle {
         true
     }
 
+    /// Whether a job (a cell, a magic's code) is running on the session.
+    pub fn is_busy(&self) -> bool {
+        self.running.load(Ordering::SeqCst) != 0
+    }
+
     /// Ends the session's process, for shutdown.
     pub fn kill_process(&self) {
         if let Some(interrupter) = lock(&self.interrupter).clone() {

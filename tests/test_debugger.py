@@ -1,0 +1,148 @@
+"""The debugger protocol JupyterLab's sidebar speaks, through jupyter_client
+on the control channel: the sequence JupyterLab sends (open, toggle on, run
+cells, inspect, render, toggle off), every reply checked against the
+messaging specification's DAP fields, busy and idle published for each;
+variables while a cell runs; and what bad requests get."""
+
+import json
+import os
+import queue
+import time
+
+import pytest
+
+from conftest import ENGINES, TEST_PREFIX, TESTED_ENGINES, Session
+
+pytestmark = pytest.mark.skipif("rustc" not in TESTED_ENGINES, reason="the rustc engine is not under test")
+
+
+class Debug:
+    """DAP requests over a session's control channel."""
+
+    def __init__(self, session):
+        self.client = session.client
+        self.seq = 0
+
+    def request(self, command, arguments=None, timeout=60):
+        self.seq += 1
+        content = {"seq": self.seq, "type": "request", "command": command}
+        if arguments is not None:
+            content["arguments"] = arguments
+        message = self.client.session.msg("debug_request", content)
+        self.client.control_channel.send(message)
+        reply = self.client.control_channel.get_msg(timeout=timeout)
+        assert reply["msg_type"] == "debug_reply" and reply["parent_header"]["msg_id"] == message["header"]["msg_id"]
+        response = reply["content"]
+        # The DAP response's fields, as the specification has them.
+        assert response["type"] == "response" and response["request_seq"] == self.seq, response
+        assert response["command"] == command and isinstance(response["seq"], int), response
+        assert isinstance(response["success"], bool) and "body" in response, response
+        if not response["success"]:
+            assert response["message"], response
+        self.assert_busy_then_idle(message["header"]["msg_id"])
+        return response
+
+    def assert_busy_then_idle(self, msg_id):
+        states = []
+        deadline = time.time() + 30
+        while "idle" not in states and time.time() < deadline:
+            try:
+                message = self.client.get_iopub_msg(timeout=1)
+            except queue.Empty:
+                continue
+            if message["parent_header"].get("msg_id") == msg_id and message["msg_type"] == "status":
+                states.append(message["content"]["execution_state"])
+        assert states == ["busy", "idle"], states
+
+    def ok(self, command, arguments=None):
+        response = self.request(command, arguments)
+        assert response["success"], response
+        return response["body"]
+
+
+@pytest.fixture(scope="module")
+def session():
+    s = Session(kernel_name=ENGINES["rustc"])
+    yield s
+    s.close()
+
+
+def test_the_kernelspec_and_kernel_info_offer_the_debugger(session):
+    spec = json.loads((TEST_PREFIX / "share" / "jupyter" / "kernels" / ENGINES["rustc"] / "kernel.json").read_text())
+    assert spec["metadata"]["debugger"] is True
+    session.client.kernel_info()
+    reply = session.client.get_shell_msg(timeout=30)
+    assert reply["content"]["debugger"] is True
+    assert "debugger" in reply["content"]["supported_features"]
+
+
+def test_jupyterlabs_sequence_shows_the_arrays_and_their_layouts(session):
+    debug = Debug(session)
+    info = debug.ok("debugInfo")
+    assert info["isStarted"] is False and info["hashMethod"] == "Murmur2" and info["richRendering"] is True
+    assert info["breakpoints"] == [] and info["stoppedThreads"] == [] and info["copyToGlobals"] is False
+    debug.ok("initialize", {"clientID": "jupyterlab", "adapterID": "ndlens", "pathFormat": "path",
+                            "linesStartAt1": True, "columnsStartAt1": True, "supportsVariableType": True})
+    debug.ok("attach", {})
+    assert debug.ok("debugInfo")["isStarted"] is True
+    debug.ok("setExceptionBreakpoints", {"filters": []})
+    debug.ok("configurationDone")
+
+    session.ok("let a = Array2::<f64>::zeros((3, 4));\nlet n = 42;\nlet note = String::from(\"rows first\");")
+    debug.ok("modules")  # JupyterLab asks after every cell
+    variables = {v["name"]: v for v in debug.ok("inspectVariables")["variables"]}
+    assert set(variables) >= {"a", "n", "note"}, variables
+    assert variables["n"]["value"] == "42" and variables["n"]["variablesReference"] == 0
+    assert variables["note"]["value"] == '"rows first"'
+    assert variables["a"]["type"] == "f64 [3, 4] strides [32, 8] C owner", variables["a"]
+    assert variables["a"]["value"].startswith("[[0.0, 0.0, 0.0, 0.0]")
+    parts = debug.ok("variables", {"variablesReference": variables["a"]["variablesReference"]})["variables"]
+    fields = {p["name"]: p["value"] for p in parts}
+    assert (fields["strides (bytes)"], fields["order"], fields["owns its buffer"]) == ("[32, 8]", "C", "yes"), parts
+
+    # "Render Variable": the diagram, with the layout table.
+    rendered = debug.ok("richInspectVariables", {"variableName": "a"})
+    assert rendered["data"]["image/svg+xml"].startswith("<svg")
+    assert "<table" in rendered["data"]["text/html"]
+    assert debug.ok("richInspectVariables", {"variableName": "n"})["data"]["text/plain"] == "42"
+
+    # A cell that changes `a` changes what the panel shows: ndarray's copy
+    # of a transpose keeps its order, F.
+    session.ok("let a = a.t().to_owned();\nlet t = a.view();")
+    variables = {v["name"]: v for v in debug.ok("inspectVariables")["variables"]}
+    assert variables["a"]["type"] == "f64 [4, 3] strides [8, 32] F owner", variables["a"]
+    assert variables["t"]["type"].endswith(" view"), variables["t"]
+
+    code = "let b = &a * 2.0;"
+    path = debug.ok("dumpCell", {"code": code})["sourcePath"]
+    assert open(path).read() == code and path.startswith(info["tmpFilePrefix"]) and path.endswith(info["tmpFileSuffix"])
+    breakpoints = debug.ok("setBreakpoints", {"source": {"path": path}, "breakpoints": [{"line": 1}],
+                                              "sourceModified": False})["breakpoints"]
+    assert breakpoints == [{"verified": False, "line": 1, "message": "ndlens does not stop at breakpoints yet"}]
+
+    debug.ok("disconnect", {"restart": False, "terminateDebuggee": True})
+    assert debug.ok("debugInfo")["isStarted"] is False
+
+
+def test_variables_while_a_cell_runs_come_at_once_from_before_it(session):
+    debug = Debug(session)
+    session.ok("let before = 7;")
+    debug.ok("inspectVariables")
+    msg_id = session.client.execute("std::thread::sleep(std::time::Duration::from_secs(3));")
+    time.sleep(0.5)
+    variables = {v["name"]: v for v in debug.ok("inspectVariables")["variables"]}
+    assert variables["before"]["value"] == "7 (before the running cell)", variables["before"]
+    # The answer came while the cell still ran: its reply is yet to come.
+    reply = session.client.get_shell_msg(timeout=30)
+    assert reply["parent_header"]["msg_id"] == msg_id and reply["content"]["status"] == "ok"
+
+
+def test_bad_requests_get_a_reply_that_says_why(session):
+    debug = Debug(session)
+    unsupported = debug.request("stackTrace", {"threadId": 1})
+    assert not unsupported["success"] and "does not support the debugger request `stackTrace`" in unsupported["message"]
+    missing = debug.request("richInspectVariables", {"variableName": "nosuch"})
+    assert not missing["success"] and "no variable `nosuch`" in missing["message"]
+    assert not debug.request("variables", {"variablesReference": 999})["success"]
+    assert not debug.request("dumpCell", {})["success"]
+    assert session.text("n + 1") == "43"
