@@ -201,3 +201,59 @@ def test_the_playground_redraws_one_diagram_in_place_in_jupyterlab(lab, tmp_path
         browser.close()
     assert count == 1
     assert "..;4" in final and "..;1" not in final
+
+
+def test_the_debugger_sidebar_shows_layouts_and_renders_a_diagram_that_redraws(lab, tmp_path):
+    base, token = lab
+    notebook = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "ndlens", "display_name": "Rust (ndlens)", "language": "rust"}})
+    notebook.cells.append(nbformat.v4.new_code_cell("let a = Array2::<f64>::zeros((3, 4));"))
+    nbformat.write(notebook, tmp_path / "notebooks" / "debugger.ipynb")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        open_notebook(page, f"{base}/lab/tree/debugger.ipynb?token={token}")
+        page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        page.wait_for_function(
+            "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'"
+            " && /\\[\\d+\\]/.test(document.querySelector('.jp-CodeCell .jp-InputArea-prompt').textContent)",
+            timeout=120_000,
+        )
+        # The bug button turns the debugger on; the sidebar lists `a`.
+        page.locator(".jp-DebuggerBugButton").first.click()
+        page.evaluate("() => window.jupyterapp.commands.execute('debugger:show-panel')")
+        variables = page.locator(".jp-DebuggerVariables")
+        variables.get_by_text("f64 [3, 4] strides [32, 8] C owner").first.wait_for(timeout=60_000)
+        # Opening `a` shows its layout's fields.
+        variables.locator(".jp-DebuggerVariables-name", has_text="a").first.click()
+        variables.get_by_text("strides (bytes)").first.wait_for(timeout=30_000)
+        panel_text = variables.inner_text()
+        # "Render Variable": the memory diagram, in a tab of its own.
+        page.evaluate("() => window.jupyterapp.commands.execute('debugger:render-mime-variable', {name: 'a'})")
+        rendered = page.locator(".jp-DebuggerRichVariable .jp-RenderedHTMLCommon").first
+        rendered.wait_for(timeout=60_000)
+        page.wait_for_function(
+            "() => document.querySelector('.jp-DebuggerRichVariable .jp-RenderedHTMLCommon svg') !== null",
+            timeout=60_000,
+        )
+        before = rendered.inner_text()
+        # A cell that changes `a` redraws the tab.
+        page.evaluate(
+            """() => {
+                const panel = window.jupyterapp.shell.currentWidget;
+                panel.content.model.sharedModel.insertCell(1, {cell_type: 'code', source: 'let a = Array2::<f64>::zeros((2, 5));'});
+                panel.content.activeCellIndex = 1;
+                return window.jupyterapp.commands.execute('notebook:run-cell');
+            }"""
+        )
+        page.wait_for_function(
+            "() => document.querySelector('.jp-DebuggerRichVariable .jp-RenderedHTMLCommon').textContent.includes('(2, 5)')",
+            timeout=120_000,
+        )
+        after = rendered.inner_text()
+        shot = ARTIFACTS / "debugger-in-jupyterlab.png"
+        page.screenshot(path=str(shot))
+        print(f"\nscreenshot: {shot}")
+        browser.close()
+    assert "strides (bytes)" in panel_text and "owns its buffer" in panel_text, panel_text
+    assert "(3, 4)" in before and after != before
