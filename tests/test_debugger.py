@@ -145,4 +145,17 @@ def test_bad_requests_get_a_reply_that_says_why(session):
     assert not missing["success"] and "no variable `nosuch`" in missing["message"]
     assert not debug.request("variables", {"variablesReference": 999})["success"]
     assert not debug.request("dumpCell", {})["success"]
+    # A request with no command at all.
+    message = session.client.session.msg("debug_request", {"seq": 99, "type": "request"})
+    session.client.control_channel.send(message)
+    reply = session.client.control_channel.get_msg(timeout=60)["content"]
+    assert reply["success"] is False and "has none" in reply["message"], reply
+    debug.assert_busy_then_idle(message["header"]["msg_id"])
+    # A 200 MB array is drawn as the lens draws it, aggregated.
+    session.ok("let big = Array2::<f64>::zeros((5000, 5000));")
+    variables = {v["name"]: v for v in debug.ok("inspectVariables")["variables"]}
+    assert variables["big"]["type"] == "f64 [5000, 5000] strides [40000, 8] C owner"
+    assert len(variables["big"]["value"]) <= 101
+    rendered = debug.ok("richInspectVariables", {"variableName": "big"})["data"]
+    assert rendered["image/svg+xml"].startswith("<svg") and len(rendered["image/svg+xml"]) < 200_000
     assert session.text("n + 1") == "43"

@@ -87,6 +87,7 @@ impl Debugger {
             "inspectVariables" => Ok(self.inspect(kernel).await),
             "variables" => self.parts(arguments),
             "richInspectVariables" => rich(kernel, arguments).await,
+            "" => Err("a debug request is a DAP request object with a `command`; this one has none".into()),
             other => Err(format!("ndlens does not support the debugger request `{other}`: it shows variables and does not stop cells yet")),
         };
         let seq = self.seq.fetch_add(1, Ordering::SeqCst) + 1;
