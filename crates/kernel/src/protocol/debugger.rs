@@ -44,7 +44,7 @@ pub struct DebugVariable {
 pub struct Debugger {
     started: AtomicBool,
     seq: AtomicI64,
-    /// The variables as last read, and whether a cell ran since.
+    /// The variables as last read, answered while a cell runs.
     known: Mutex<Vec<DebugVariable>>,
     folder: PathBuf,
 }
