@@ -1,19 +1,17 @@
 """The debugger protocol JupyterLab's sidebar speaks, through jupyter_client
-on the control channel: the sequence JupyterLab sends (open, toggle on, run
-cells, inspect, render, toggle off), every reply checked against the
-messaging specification's DAP fields, busy and idle published for each;
-variables while a cell runs; and what bad requests get."""
+on the control channel, on both engines: the sequence JupyterLab sends
+(open, toggle on, run cells, inspect, render, toggle off), every reply
+checked against the messaging specification's DAP fields, busy and idle
+published for each; variables while a cell runs; and what bad requests
+get."""
 
 import json
-import os
 import queue
 import time
 
 import pytest
 
-from conftest import ENGINES, TEST_PREFIX, TESTED_ENGINES, Session
-
-pytestmark = pytest.mark.skipif("rustc" not in TESTED_ENGINES, reason="the rustc engine is not under test")
+from conftest import TEST_PREFIX, Session, engine_params
 
 
 class Debug:
@@ -60,15 +58,16 @@ class Debug:
         return response["body"]
 
 
-@pytest.fixture(scope="module")
-def session():
-    s = Session(kernel_name=ENGINES["rustc"])
+@pytest.fixture(scope="module", params=engine_params())
+def session(request):
+    s = Session(kernel_name=request.param)
+    s.kernel_name = request.param
     yield s
     s.close()
 
 
 def test_the_kernelspec_and_kernel_info_offer_the_debugger(session):
-    spec = json.loads((TEST_PREFIX / "share" / "jupyter" / "kernels" / ENGINES["rustc"] / "kernel.json").read_text())
+    spec = json.loads((TEST_PREFIX / "share" / "jupyter" / "kernels" / session.kernel_name / "kernel.json").read_text())
     assert spec["metadata"]["debugger"] is True
     session.client.kernel_info()
     reply = session.client.get_shell_msg(timeout=30)
