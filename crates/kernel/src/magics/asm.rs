@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Command;
+use std::sync::OnceLock;
 
 use crate::assembly::render::{self, Sources};
 use crate::assembly::Listing;
@@ -99,11 +100,17 @@ struct AsmOf {
     functions: Vec<String>,
 }
 
-/// Where `rust-src` puts the standard library's sources.
+/// Where `rust-src` puts the standard library's sources; asked of rustc
+/// once per kernel.
 fn standard_library() -> Option<PathBuf> {
-    let sysroot = Command::new("rustc").args(["--print", "sysroot"]).output().ok()?;
-    let sysroot = String::from_utf8(sysroot.stdout).ok()?;
-    Some(PathBuf::from(sysroot.trim()).join("lib/rustlib/src/rust/library"))
+    static FOLDER: OnceLock<Option<PathBuf>> = OnceLock::new();
+    FOLDER
+        .get_or_init(|| {
+            let sysroot = Command::new("rustc").args(["--print", "sysroot"]).output().ok()?;
+            let sysroot = String::from_utf8(sysroot.stdout).ok()?;
+            Some(PathBuf::from(sysroot.trim()).join("lib/rustlib/src/rust/library"))
+        })
+        .clone()
 }
 
 impl Invocation for AsmOf {

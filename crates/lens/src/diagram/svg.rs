@@ -69,20 +69,24 @@ fn size(model: &Model) -> (u32, u32) {
 }
 
 pub fn render(model: &Model) -> String {
+    to_svg(size(model), |root| draw(root, model))
+}
+
+/// An SVG of `size` pixels, drawn by `draw` on a white background.
+pub(crate) fn to_svg(size: (u32, u32), draw: impl FnOnce(&Area) -> Drawn) -> String {
     let mut svg = String::new();
-    let (width, height) = size(model);
     {
-        let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
         // Drawing into a String cannot fail for I/O reasons; a failure here
         // would be a bug in the geometry, which the tests would catch.
-        draw(&root, model).expect("drawing into a string");
+        draw(&root).expect("drawing into a string");
         root.present().expect("finishing an in-memory SVG");
     }
     svg
 }
 
-type Area<'a> = DrawingArea<SVGBackend<'a>, plotters::coord::Shift>;
-type Drawn = Result<(), DrawingAreaErrorKind<<SVGBackend<'static> as DrawingBackend>::ErrorType>>;
+pub(crate) type Area<'a> = DrawingArea<SVGBackend<'a>, plotters::coord::Shift>;
+pub(crate) type Drawn = Result<(), DrawingAreaErrorKind<<SVGBackend<'static> as DrawingBackend>::ErrorType>>;
 
 fn draw(root: &Area, model: &Model) -> Drawn {
     root.fill(&WHITE)?;

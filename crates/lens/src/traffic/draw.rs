@@ -11,7 +11,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use super::map::{LineCell, LineMap};
 use super::{thousands, CACHE_LINE, PAGE};
 use crate::diagram::geometry::PALETTE;
-use crate::diagram::svg::font;
+use crate::diagram::svg::{font, to_svg, Area, Drawn};
 
 const MARGIN: i32 = 12;
 const OFFSET_LABEL_WIDTH: i32 = 78;
@@ -102,17 +102,8 @@ pub(crate) fn render(maps: &[(&str, &LineMap)]) -> String {
     };
     let panels: i32 = maps.iter().map(|(_, m)| HEADER_HEIGHT + rows(m) as i32 * CELL + GAP).sum();
     let height = 2 * MARGIN + panels + captions.len() as i32 * CAPTION_LINE;
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (width as u32, height as u32)).into_drawing_area();
-        draw(&root, maps, &captions).expect("drawing into a string");
-        root.present().expect("finishing an in-memory SVG");
-    }
-    svg
+    to_svg((width as u32, height as u32), |root| draw(root, maps, &captions))
 }
-
-type Area<'a> = DrawingArea<SVGBackend<'a>, plotters::coord::Shift>;
-type Drawn = Result<(), DrawingAreaErrorKind<<SVGBackend<'static> as DrawingBackend>::ErrorType>>;
 
 fn draw(root: &Area, maps: &[(&str, &LineMap)], captions: &[String]) -> Drawn {
     root.fill(&WHITE)?;
