@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import TEST_PREFIX, Session, engine_params
+from conftest import ENGINES, TEST_PREFIX, TESTED_ENGINES, Session, engine_params
 
 
 class Debug:
@@ -94,7 +94,9 @@ def test_jupyterlabs_sequence_shows_the_arrays_and_their_layouts(session):
     assert variables["n"]["value"] == "42" and variables["n"]["variablesReference"] == 0
     assert variables["note"]["value"] == '"rows first"'
     assert variables["a"]["type"] == "f64 [3, 4] strides [32, 8] C owner", variables["a"]
-    assert variables["a"]["value"].startswith("[[0.0, 0.0, 0.0, 0.0]")
+    # An array's value is its elements as ndarray displays them; the type
+    # column holds its shape and strides.
+    assert variables["a"]["value"].startswith("[[0, 0, 0, 0],"), variables["a"]
     parts = debug.ok("variables", {"variablesReference": variables["a"]["variablesReference"]})["variables"]
     fields = {p["name"]: p["value"] for p in parts}
     assert (fields["strides (bytes)"], fields["order"], fields["owns its buffer"]) == ("[32, 8]", "C", "yes"), parts
@@ -121,6 +123,49 @@ def test_jupyterlabs_sequence_shows_the_arrays_and_their_layouts(session):
 
     debug.ok("disconnect", {"restart": False, "terminateDebuggee": True})
     assert debug.ok("debugInfo")["isStarted"] is False
+
+
+@pytest.mark.skipif("rustc" not in TESTED_ENGINES, reason="the rustc engine is not under test")
+def test_the_panel_reads_arrays_and_views_without_compiling(tmp_path, monkeypatch):
+    # JupyterLab asks after every cell: a compile per question made the
+    # panel lag each new variable by a compile. Kept arrays, numbers and
+    # strings, views a cell derives, and views of an owner a cell changed
+    # are read as they are; a value of another type by a compiled cell.
+    monkeypatch.setenv("NDLENS_CACHE_DIR", str(tmp_path))
+    session = Session(kernel_name=ENGINES["rustc"])
+    debug = Debug(session)
+
+    def inspect_compiling():
+        before = {p.name for p in tmp_path.rglob("lib*.so")}
+        variables = {v["name"]: v for v in debug.ok("inspectVariables")["variables"]}
+        return variables, len({p.name for p in tmp_path.rglob("lib*.so")} - before)
+
+    try:
+        debug.ok("initialize", {"clientID": "jupyterlab", "adapterID": "ndlens"})
+        debug.ok("attach", {})
+        session.ok("let mut m = Array2::<i32>::zeros((2, 3));\nlet label = String::from(\"m\");\nlet k = 2.5;")
+        variables, compiled = inspect_compiling()
+        assert compiled == 0 and variables["label"]["value"] == '"m"' and variables["k"]["value"] == "2.5"
+        assert variables["m"]["type"] == "i32 [2, 3] strides [12, 4] C owner", variables["m"]
+
+        session.ok("let mt = m.t();\nlet row = m.row(1);")
+        variables, compiled = inspect_compiling()
+        assert compiled == 0
+        assert variables["mt"]["type"] == "i32 [3, 2] strides [4, 12] F view", variables["mt"]
+        assert variables["row"]["type"] == "i32 [3] strides [4] C and F view", variables["row"]
+
+        # The cell that changes the owner notes its views as it ends.
+        session.ok("m[[1, 0]] = 5;")
+        variables, compiled = inspect_compiling()
+        assert compiled == 0
+        assert variables["row"]["value"] == "[5, 0, 0]" and variables["mt"]["value"].startswith("[[0, 5],")
+
+        session.ok("let pair = (1, 'x');")
+        variables, compiled = inspect_compiling()
+        assert compiled == 1 and variables["pair"]["value"] == "(1, 'x')", variables["pair"]
+        assert variables["row"]["value"] == "[5, 0, 0]"
+    finally:
+        session.close()
 
 
 def test_variables_while_a_cell_runs_come_at_once_from_before_it(session):

@@ -72,8 +72,8 @@ pub fn warm(kernel_dir: &Path, notebooks: &[PathBuf]) -> Result<()> {
         let router = Router::default();
         let started = std::time::Instant::now();
         let engine = session::start::engine(&config, router.clone()).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let mut session =
-            Session::start(engine, config, Vec::new(), Default::default()).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let mut session = Session::start(engine, config, Vec::new(), Default::default(), Default::default())
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         let mut failed = 0;
         for cell in &cells {
             let outcome = crate::cell::run(&mut session, cell, &router);

@@ -17,7 +17,9 @@
 //!   how often a walk over them moves to another: why a row sum is faster
 //!   than a column sum;
 //! - [`Diagram`] and [`diagram!`]: SVG pictures of arrays over their buffers;
-//! - [`check`]: checks for exercises, whose failures teach.
+//! - [`check`]: checks for exercises, whose failures teach;
+//! - [`erased`]: the layout of an array kept as a `dyn Any`, for tools
+//!   that hold values without their types.
 //!
 //! Every function accepts any element type and dimension, and owned arrays,
 //! views, `ArcArray` and `CowArray` alike.
@@ -44,6 +46,7 @@ pub use ndarray;
 mod address;
 pub mod check;
 pub mod diagram;
+pub mod erased;
 mod explain;
 mod layout;
 mod ops;

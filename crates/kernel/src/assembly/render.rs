@@ -121,9 +121,8 @@ fn pieces(
             match line {
                 Line::Label(label) => out.push(Piece::Label(label.clone())),
                 Line::Instruction(instruction) => {
-                    if instruction.at.is_some() && instruction.at != last_at {
+                    if let Some((file, number)) = instruction.at.filter(|_| instruction.at != last_at) {
                         last_at = instruction.at;
-                        let (file, number) = instruction.at.expect("checked above");
                         if let Some(path) = files.get(&file) {
                             if let Some(text) = sources.line(path, number) {
                                 out.push(Piece::Source(format!("{}:{number}  {text}", sources.short(path))));

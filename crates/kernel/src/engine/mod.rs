@@ -24,6 +24,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 
+use ndlens_runtime::inspect::Reading;
+
 /// Rich output: mime type → content.
 pub type MimeBundle = BTreeMap<String, String>;
 
@@ -146,6 +148,20 @@ pub trait Engine: Send {
         Err(RunFailure::Refused(
             "this engine does not show machine code; the kernel's own engine does (`--engine rustc`)".into(),
         ))
+    }
+
+    /// The debugger's readings of the variables named, in order, made
+    /// without compiling: `None` for each the engine cannot read so (the
+    /// session then reads it with a generated cell).
+    fn read_variables(&mut self, names: &[String]) -> Vec<Option<Reading>> {
+        vec![None; names.len()]
+    }
+
+    /// Whether [`Engine::read_variables`] reads the views cells noted
+    /// ([`ndlens_runtime::inspect::Noted`]): if not, noting them would
+    /// cost the cells a compile for nothing.
+    fn reads_notes(&self) -> bool {
+        false
     }
 
     /// Where the last cell was compiled, for `:last_compile_dir`.

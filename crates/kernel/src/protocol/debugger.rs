@@ -10,12 +10,12 @@
 //! runs, the last reading is answered at once and says it is from before
 //! that cell.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Mutex;
 
 use ndlens_runtime::content::VARIABLES_MIME;
+use ndlens_runtime::inspect::{Reading, Readings};
 use serde_json::{json, Value};
 
 use super::Kernel;
@@ -73,10 +73,12 @@ impl Debugger {
             "initialize" => Ok(capabilities()),
             "attach" => {
                 self.started.store(true, Ordering::SeqCst);
+                kernel.engine.note_views(true);
                 Ok(json!({}))
             }
             "disconnect" => {
                 self.started.store(false, Ordering::SeqCst);
+                kernel.engine.note_views(false);
                 Ok(json!({}))
             }
             "configurationDone" => Ok(json!({})),
@@ -223,30 +225,21 @@ fn unverified(arguments: &Value) -> Value {
     json!({ "breakpoints": breakpoints })
 }
 
-/// The code that reads every variable for the panel: one tab-separated row
-/// each, `name, value, element type, shape, strides, C, F` (the last five
-/// empty for what is not an array).
-fn snapshot_code(variables: &[Variable]) -> String {
+/// The code that reads `variables` for the panel where their types are
+/// known: it prints their [`Readings`] as one block.
+fn reading_code(variables: &[&Variable]) -> String {
     let mut code = String::from(
-        "{\n    #[allow(unused_imports)]\n    use ndlens_runtime::inspect::{ViaDebug as _, ViaTypeName as _};\n    \
-         let mut __ndlens_rows = String::new();\n",
+        "{\n    #[allow(unused_imports)]\n    use ndlens_runtime::inspect::{ViaArrayDisplay as _, ViaDebug as _, ViaTypeName as _};\n    \
+         let mut __ndlens_readings = ndlens_runtime::inspect::Readings::default();\n",
     );
     for variable in variables {
         let name = variable.name();
-        let value = format!("(&ndlens_runtime::inspect::Probe(&{name})).short_value()");
-        let array = if variable.is_array() {
-            format!(
-                "{{ let l = ndlens::layout(&{name}); format!(\"{{}}\\t{{:?}}\\t{{:?}}\\t{{}}\\t{{}}\", \
-                 l.elem_type, l.shape, l.strides, l.c_contiguous, l.f_contiguous) }}"
-            )
-        } else {
-            "String::from(\"\\t\\t\\t\\t\")".to_string()
-        };
+        let layout = if variable.is_array() { format!("Some(&ndlens::layout(&{name}))") } else { "None".into() };
         code.push_str(&format!(
-            "    __ndlens_rows.push_str(&format!(\"{{}}\\t{{}}\\t{{}}\\n\", {name:?}, {value}.replace('\\t', \" \"), {array}));\n"
+            "    __ndlens_readings.add({name:?}, (&&&ndlens_runtime::inspect::Probe(&{name})).short_value(), {layout});\n"
         ));
     }
-    code.push_str(&format!("    {}\n}}", emit_statement(VARIABLES_MIME, "__ndlens_rows")));
+    code.push_str(&format!("    {}\n}}", emit_statement(VARIABLES_MIME, "__ndlens_readings")));
     code
 }
 
@@ -260,55 +253,50 @@ fn order(c: bool, f: bool) -> &'static str {
     }
 }
 
-/// The session's variables read in the session; names and types alone
-/// when the reading cell cannot compile.
+/// The session's variables read in the session: kept values of common
+/// types and noted views by the engine, without compiling; the rest by one
+/// generated cell. Names and types alone for what neither could read.
 fn snapshot(session: &mut Session) -> Vec<DebugVariable> {
     let variables = session.variables();
-    let mut rows: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    if !variables.is_empty() {
-        let evaluation = session.eval_generated(&snapshot_code(&variables));
+    let mut readings = session.read_without_compiling();
+    let unread: Vec<&Variable> = variables.iter().filter(|v| !readings.contains_key(v.name())).collect();
+    if !unread.is_empty() {
+        let evaluation = session.eval_reading(&reading_code(&unread));
         // The reading is the kernel's, not the next cell's compilation.
         session.take_compilations();
-        if let Some(text) = evaluation.outputs.get(VARIABLES_MIME) {
-            for line in text.lines() {
-                let fields: Vec<String> = line.split('\t').map(str::to_string).collect();
-                if let Some(name) = fields.first() {
-                    rows.insert(name.clone(), fields);
-                }
-            }
-        }
+        let read = evaluation.outputs.get(VARIABLES_MIME).and_then(|json| serde_json::from_str::<Readings>(json).ok());
+        readings.extend(read.map(|r| r.0).unwrap_or_default());
     }
-    variables
-        .iter()
-        .map(|variable| {
-            let name = variable.name().to_string();
-            let kind = match variable {
-                Variable::View { .. } => "view",
-                Variable::Value { ty, .. } if ty.contains("ViewRepr") => "view",
-                Variable::Value { ty, .. } if ty.contains("CowRepr") => "view or copy",
-                Variable::Value { .. } => "owner",
-            };
-            let fields = rows.get(&name);
-            let field = |i: usize| fields.and_then(|f| f.get(i)).cloned().unwrap_or_default();
-            let value = fields.map_or_else(|| "(not read)".to_string(), |_| field(1));
-            if !variable.is_array() || field(2).is_empty() {
-                return DebugVariable { name, value, ty: variable.display_type(), parts: Vec::new() };
-            }
-            let (elem, shape, strides) = (field(2), field(3), field(4));
-            let (c, f) = (field(5) == "true", field(6) == "true");
-            let short_elem = elem.rsplit("::").next().unwrap_or(&elem).to_string();
-            let ty = format!("{short_elem} {shape} strides {strides} {} {kind}", order(c, f));
-            let parts = vec![
-                ("element type".into(), elem),
-                ("shape".into(), shape),
-                ("strides (bytes)".into(), strides),
-                ("order".into(), order(c, f).into()),
-                ("owns its buffer".into(), if kind == "owner" { "yes" } else { "no" }.into()),
-                ("type".into(), variable.display_type()),
-            ];
-            DebugVariable { name, value, ty, parts }
-        })
-        .collect()
+    variables.iter().map(|variable| shown(variable, readings.get(variable.name()))).collect()
+}
+
+/// `variable` as the panel lists it, from its reading.
+fn shown(variable: &Variable, reading: Option<&Reading>) -> DebugVariable {
+    let name = variable.name().to_string();
+    let kind = match variable {
+        Variable::View { .. } => "view",
+        Variable::Value { ty, .. } if ty.contains("ViewRepr") => "view",
+        Variable::Value { ty, .. } if ty.contains("CowRepr") => "view or copy",
+        Variable::Value { ty, .. } if ty.contains("OwnedArcRepr") => "shared owner",
+        Variable::Value { .. } => "owner",
+    };
+    let value = reading.map_or_else(|| "(not read)".to_string(), |r| r.value.clone());
+    let Some(array) = reading.and_then(|r| r.array.as_ref()) else {
+        return DebugVariable { name, value, ty: variable.display_type(), parts: Vec::new() };
+    };
+    let order = order(array.c_contiguous, array.f_contiguous);
+    let short_elem = array.element.rsplit("::").next().unwrap_or(&array.element).to_string();
+    let (shape, strides) = (format!("{:?}", array.shape), format!("{:?}", array.strides));
+    let ty = format!("{short_elem} {shape} strides {strides} {order} {kind}");
+    let parts = vec![
+        ("element type".into(), array.element.clone()),
+        ("shape".into(), shape),
+        ("strides (bytes)".into(), strides),
+        ("order".into(), order.into()),
+        ("owns its buffer".into(), if kind.ends_with("owner") { "yes" } else { "no" }.into()),
+        ("type".into(), variable.display_type()),
+    ];
+    DebugVariable { name, value, ty, parts }
 }
 
 /// `richInspectVariables`: an array as its memory-layout diagram with its
@@ -334,7 +322,7 @@ async fn rich(kernel: &Kernel, arguments: &Value) -> Answer {
             } else {
                 format!("&{name}")
             };
-            let evaluation = session.eval_generated(&code);
+            let evaluation = session.eval_reading(&code);
             session.take_compilations();
             match evaluation.failure {
                 None => Ok(evaluation.outputs),
@@ -377,8 +365,11 @@ mod tests {
             },
             Variable::Value { name: "n".into(), ty: "i32".into() },
         ];
-        let code = snapshot_code(&variables);
-        assert!(code.contains("ndlens::layout(&a)") && code.contains("Probe(&n)"), "{code}");
+        let code = reading_code(&variables.iter().collect::<Vec<_>>());
+        assert!(
+            code.contains("Some(&ndlens::layout(&a))") && code.contains("Probe(&n)).short_value(), None"),
+            "{code}"
+        );
         assert_eq!(order(false, true), "F");
     }
 }

@@ -20,6 +20,7 @@ use std::os::unix::net::UnixStream;
 
 use anyhow::{Context, Result};
 use ndlens_runtime::host::{Host, Status, Str, Value, ABI_VERSION, ENTRY_POINT};
+use ndlens_runtime::inspect::{Reader, Reading, READER};
 
 use super::wire::{mark, Outcome, Reply, Request, Stored, SOCKET_FD};
 
@@ -59,7 +60,11 @@ pub fn serve() -> Result<()> {
     // SAFETY: the session's own library, found where the engine said.
     let session =
         unsafe { libloading::os::unix::Library::open(Some(SESSION_LIBRARY), libc::RTLD_NOW | libc::RTLD_LOCAL) };
-    std::mem::forget(session.with_context(|| format!("loading {SESSION_LIBRARY}"))?);
+    let session = session.with_context(|| format!("loading {SESSION_LIBRARY}"))?;
+    // SAFETY: the runtime exports its reader with this signature; a library
+    // built before it had one answers no reading, and the kernel compiles.
+    let reader: Option<Reader> = unsafe { session.get::<Reader>(READER.as_bytes()) }.ok().map(|symbol| *symbol);
+    std::mem::forget(session);
     // SAFETY: the engine passes the socket as this descriptor, and nothing
     // else in this process owns it.
     let socket = unsafe { UnixStream::from_raw_fd(SOCKET_FD) };
@@ -85,6 +90,10 @@ pub fn serve() -> Result<()> {
                     variables.kept.remove(&name);
                 }
                 Reply::Dropped
+            }
+            Request::Read { names } => {
+                let readings = names.iter().map(|name| variables.read(name, reader)).collect();
+                Reply::Read { readings }
             }
         };
         let mut text = serde_json::to_string(&reply)?;
@@ -137,6 +146,20 @@ fn thread_count() -> usize {
 }
 
 impl Variables {
+    /// `name`'s reading by the session library's reader, when it has one:
+    /// of the value kept, or, when none is, of the view a cell noted.
+    fn read(&self, name: &str, reader: Option<Reader>) -> Option<Reading> {
+        unsafe extern "C" fn collect(sink: *mut c_void, text: Str) {
+            // SAFETY: `sink` is the String of `read`; `text` is live for the call.
+            unsafe { (*(sink as *mut String)).push_str(text.as_str()) }
+        }
+        let data = self.kept.get(name).map_or(std::ptr::null(), |kept| kept.data as *const c_void);
+        let mut json = String::new();
+        // SAFETY: null or a value the session holds, and a sink of the type `collect` writes.
+        let read = unsafe { reader?(Str::new(name), data, &mut json as *mut String as *mut c_void, collect) };
+        read.then(|| serde_json::from_str(&json).ok()).flatten()
+    }
+
     /// The reply for a run that ended with `outcome`, and a fresh record
     /// for the next.
     fn report(&mut self, outcome: Outcome) -> Reply {

@@ -30,6 +30,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use ndlens_runtime::content::PANIC_MIME;
+use ndlens_runtime::inspect::Reading;
 
 use self::analysis::{Analysis, Binding};
 use self::cache::{Cached, CellCache};
@@ -657,6 +658,21 @@ impl Engine for RustcEngine {
 
     fn last_compile_dir(&self) -> Option<PathBuf> {
         Some(self.cells_dir.clone())
+    }
+
+    fn reads_notes(&self) -> bool {
+        true
+    }
+
+    fn read_variables(&mut self, names: &[String]) -> Vec<Option<Reading>> {
+        match self.process.read_variables(names.to_vec()) {
+            Ok(readings) => readings,
+            Err(Lost::Ended(detail)) => {
+                eprintln!("ndlens: the session process ended while reading variables: {detail}");
+                self.variables.clear();
+                vec![None; names.len()]
+            }
+        }
     }
 
     fn take_notices(&mut self) -> Vec<String> {

@@ -18,6 +18,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use crossbeam_channel::{Receiver, Sender};
 use ndlens_runtime::content::{BEGIN, END};
+use ndlens_runtime::inspect::Reading;
 
 use super::wire::{split_mark, Outcome, Reply, Request, Stored, SOCKET_FD};
 use crate::engine::output::{Event, Router};
@@ -153,6 +154,21 @@ impl SessionProcess {
         loop {
             match self.messages.recv() {
                 Ok(Message::Reply(Reply::Dropped)) => return Ok(()),
+                Ok(Message::Closed) | Err(_) => return Err(self.lost()),
+                Ok(_) => {}
+            }
+        }
+    }
+
+    /// The session library's readings of the variables named, in order.
+    pub fn read_variables(&mut self, names: Vec<String>) -> Result<Vec<Option<Reading>>, Lost> {
+        if names.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.send(&Request::Read { names })?;
+        loop {
+            match self.messages.recv() {
+                Ok(Message::Reply(Reply::Read { readings })) => return Ok(readings),
                 Ok(Message::Closed) | Err(_) => return Err(self.lost()),
                 Ok(_) => {}
             }

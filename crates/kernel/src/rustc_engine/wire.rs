@@ -6,6 +6,7 @@
 
 use std::path::PathBuf;
 
+use ndlens_runtime::inspect::Reading;
 use serde::{Deserialize, Serialize};
 
 /// The file descriptor of the socket to the kernel in the session process,
@@ -23,6 +24,9 @@ pub enum Request {
     Run { library: PathBuf, run: u64, transient: bool },
     /// Drop these variables.
     Drop { names: Vec<String> },
+    /// Read these variables for the debugger, with the session library's
+    /// [`Reader`](ndlens_runtime::inspect::Reader); nothing is compiled.
+    Read { names: Vec<String> },
 }
 
 /// The session process's replies, one per request.
@@ -36,6 +40,11 @@ pub enum Reply {
         stored: Vec<Stored>,
     },
     Dropped,
+    /// The readings of [`Request::Read`]'s names, in order: `None` for a
+    /// variable the session does not hold or the reader cannot read.
+    Read {
+        readings: Vec<Option<Reading>>,
+    },
     /// Sent while a cell runs, not in reply: the cell reads standard
     /// input; the kernel writes the [`Answer`](crate::engine::output::Answer)
     /// to the process's standard input.

@@ -31,6 +31,9 @@ pub struct SessionHandle {
     jobs_sent: Arc<AtomicU64>,
     /// Set when an interrupt ended the process, for the error to say so.
     interrupted: Arc<AtomicBool>,
+    /// Whether cells note their views for the debugger (see
+    /// [`Session::start`]).
+    noting_views: Arc<AtomicBool>,
 }
 
 impl SessionHandle {
@@ -40,12 +43,14 @@ impl SessionHandle {
         let (jobs, queue) = std::sync::mpsc::channel::<Job>();
         let interrupter = Arc::new(Mutex::new(None));
         let interrupted = Arc::new(AtomicBool::new(false));
+        let noting_views = Arc::new(AtomicBool::new(false));
         let handle = SessionHandle {
             jobs,
             interrupter: interrupter.clone(),
             running: Arc::new(AtomicU64::new(0)),
             jobs_sent: Arc::new(AtomicU64::new(0)),
             interrupted: interrupted.clone(),
+            noting_views: noting_views.clone(),
         };
         std::thread::Builder::new()
             .name("ndlens-engine".into())
@@ -59,7 +64,7 @@ impl SessionHandle {
                 let mut session =
                     super::start::engine(&config, router).map_err(|e| e.after(&told)).and_then(|engine| {
                         *lock(&interrupter) = Some(engine.interrupter());
-                        Session::start(engine, config, notices, interrupted)
+                        Session::start(engine, config, notices, interrupted, noting_views)
                     });
                 match &session {
                     Ok(_) => eprintln!("ndlens: {} session ready in {:.2?}", kind.name(), started.elapsed()),
@@ -125,6 +130,12 @@ impl SessionHandle {
             }
         });
         true
+    }
+
+    /// Has the cells from the next one on note their views for the
+    /// debugger's Variables panel, or stop: it is on while the debugger is.
+    pub fn note_views(&self, on: bool) {
+        self.noting_views.store(on, Ordering::SeqCst);
     }
 
     /// Whether a job (a cell, a magic's code) is running on the session.

@@ -28,9 +28,11 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use ndlens_runtime::inspect::Reading;
+
 use self::diagnostics::Diagnostic;
 use self::variables::Variable;
-use self::views::{DerivedViews, Edit, Rewritten};
+use self::views::{Adoption, DerivedViews, Edit, Rewritten};
 use crate::engine::{Assembly, AssemblyOf, Checks, Documentation, Engine, EngineConfig, Run, RunFailure, StartError};
 use crate::syntax;
 
@@ -72,6 +74,10 @@ pub struct Session {
     /// Set by the engine's handle when an interrupt ended the process, for
     /// the error to say so.
     interrupted: Arc<AtomicBool>,
+    /// Set by the engine's handle while the debugger is on: the cells that
+    /// derive views, or change their owners, note them for its Variables
+    /// panel ([`views`]), when the engine reads notes.
+    noting_views: Arc<AtomicBool>,
     /// What the user should hear with the first cell: why this session
     /// builds its libraries itself, say.
     notices: Vec<String>,
@@ -86,12 +92,14 @@ const PRELUDE_USES: &str =
     "use ndarray::prelude::*;\nuse ndlens::prelude::*;\nuse ndlens_runtime::prelude::*;\nuse ndlens_runtime::show::ShowDebug as _;";
 
 impl Session {
-    /// Starts a session on `engine`: runs the prelude.
+    /// Starts a session on `engine`: runs the prelude. `interrupted` and
+    /// `noting_views` are set from other threads (see the fields).
     pub fn start(
         engine: Box<dyn Engine>,
         config: EngineConfig,
         notices: Vec<String>,
         interrupted: Arc<AtomicBool>,
+        noting_views: Arc<AtomicBool>,
     ) -> Result<Session, StartError> {
         let mut session = Session {
             engine,
@@ -100,6 +108,7 @@ impl Session {
             pretty_debug: false,
             checks: Checks::Off,
             interrupted,
+            noting_views,
             notices,
             last_error_code: None,
         };
@@ -122,6 +131,17 @@ impl Session {
     /// cell, reported to clients in the reply's metadata.
     pub fn take_compilations(&mut self) -> usize {
         self.engine.take_compilations()
+    }
+
+    /// The debugger's readings of the variables the engine reads without
+    /// compiling ([`Engine::read_variables`]): kept values of common types,
+    /// and views the cells that derived them noted, unchanged since.
+    pub fn read_without_compiling(&mut self) -> BTreeMap<String, Reading> {
+        let kept =
+            self.engine.variables().into_iter().map(|(name, _)| name).filter(|name| !name.starts_with("__ndlens"));
+        let names: Vec<String> = kept.chain(self.views.noted().map(|v| v.name.clone())).collect();
+        let readings = self.engine.read_variables(&names);
+        names.into_iter().zip(readings).filter_map(|(name, reading)| Some((name, reading?))).collect()
     }
 
     /// Whether the cells' own code is compiled with overflow checks and
@@ -189,9 +209,13 @@ impl Session {
         let original = &*syntax::with_final_semicolon(original);
         self.views.forget_rebound(original);
         let plain = self.views.expand(original);
-        // The cell's own loops and closures check for interrupts; should the
-        // checks keep it from compiling, it runs as written.
+        // The cell's own loops and closures check for interrupts, and the
+        // views of the owners it names are noted again as it ends; should
+        // either keep it from compiling, it runs as written.
+        let noting = self.noting_views.load(Ordering::SeqCst) && self.engine.reads_notes();
         let mut points = interrupts::points(original);
+        let touched = if noting { self.views.touched_by(&plain.code) } else { Vec::new() };
+        points.extend(self.views.renoting(original, &touched));
         let checked = (!points.is_empty()).then(|| {
             points.push(Edit::insert(0, interrupts::RESET));
             self.views.expand_with(original, points)
@@ -199,9 +223,11 @@ impl Session {
         let before = self.variable_names();
         let mut rewritten = checked.clone().unwrap_or_else(|| plain.clone());
         let mut run = self.engine.run(&rewritten.code);
+        let mut renoted = if checked.is_some() { touched } else { Vec::new() };
         if checked.is_some() && matches!(run.failure, Some(RunFailure::Compile(_))) {
             run = self.engine.run(&plain.code);
             rewritten = plain;
+            renoted.clear();
         }
         // A view that borrows its owner cannot be kept: remember it as the
         // expression that derives it, and run the cell without keeping it.
@@ -212,11 +238,19 @@ impl Session {
                 break;
             }
             adopted.extend(borrowed.iter().cloned());
+            renoted.clear();
             let mut views = self.views.clone();
-            let Some(again) = views.adopt(original, &adopted) else { break };
+            let adoption = if noting { Adoption::Noted } else { Adoption::Blanked };
+            let Some(adopting) = views.adopt(original, &adopted, adoption) else { break };
             // Adopting views runs the cell without interrupt checks.
-            run = self.engine.run(&again.code);
-            rewritten = again;
+            run = self.engine.run(&adopting.code);
+            rewritten = adopting;
+            if noting && matches!(run.failure, Some(RunFailure::Compile(_))) {
+                views = self.views.clone();
+                let Some(blanked) = views.adopt(original, &adopted, Adoption::Blanked) else { break };
+                run = self.engine.run(&blanked.code);
+                rewritten = blanked;
+            }
             let ran = !matches!(
                 run.failure,
                 Some(
@@ -227,11 +261,23 @@ impl Session {
                 self.views = views;
             }
         }
+        if !matches!(run.failure, Some(RunFailure::Compile(_))) {
+            // What the cell may have changed, besides deriving its views.
+            let without_views = self.views.clone().adopt(original, &adopted, Adoption::Blanked);
+            let ran = without_views.map_or_else(|| self.views.expand(original).code, |r| r.code);
+            // A cell that stopped early may not have reached its notes.
+            let noted_here = if run.failure.is_none() { [adopted.clone(), renoted].concat() } else { Vec::new() };
+            self.views.forget_notes_touched_by(&ran, &noted_here);
+            if run.failure.is_some() {
+                self.views.forget_notes(&adopted);
+            }
+        }
         self.evaluation(run, original, &rewritten, first_line, before)
     }
 
     /// What an engine's own run of `code` (a `:command` it answers) came to.
     pub fn evaluation_of(&mut self, run: Run, code: &str) -> Evaluation {
+        self.views.forget_notes_touched_by(code, &[]);
         let before = self.variable_names();
         self.evaluation(run, code, &Rewritten::apply(code, Vec::new()), 1, before)
     }
@@ -275,6 +321,14 @@ impl Session {
     /// Runs code the kernel generated (a magic's), reporting compile errors
     /// without positions: they would point into generated code.
     pub fn eval_generated(&mut self, code: &str) -> Evaluation {
+        let expanded = self.views.expand(code).code;
+        self.views.forget_notes_touched_by(&expanded, &[]);
+        self.eval_reading(code)
+    }
+
+    /// [`Session::eval_generated`] for code that only reads the variables
+    /// (the debugger's): the views' notes stay current.
+    pub fn eval_reading(&mut self, code: &str) -> Evaluation {
         let rewritten = self.views.expand(code);
         let before = self.variable_names();
         let run = self.engine.run(&rewritten.code);
@@ -286,6 +340,8 @@ impl Session {
     /// check for interrupts as a cell's do. `%timeit` has none, so that
     /// its timed loops are the statement's alone.
     pub fn eval_generated_statements(&mut self, code: &str) -> Evaluation {
+        let expanded = self.views.expand(code).code;
+        self.views.forget_notes_touched_by(&expanded, &[]);
         let mut points = interrupts::points(code);
         if points.is_empty() {
             return self.eval_generated(code);

@@ -10,7 +10,16 @@
 //! The difference from NumPy, which the help and notebooks state: a view
 //! here always views the owner's *current* value. Reassign `m`, and `v`
 //! follows the new `m`; in NumPy `v` would keep the old buffer alive.
+//!
+//! While the debugger is on, the cell that defines a view derives it once
+//! more where its `let` was, to note its reading for the Variables panel
+//! ([`ndlens_runtime::inspect::Noted`]): a view is never kept, so nothing
+//! could read it later without compiling a cell. A cell that names one of
+//! the view's owners, and so may change it, notes it again as it ends; a
+//! cell that could not ([`Session`](super::Session) says which) leaves it
+//! unnoted, to be read by a compiled cell.
 
+use std::collections::BTreeSet;
 use std::ops::Range;
 
 use proc_macro2::{TokenStream, TokenTree};
@@ -24,6 +33,26 @@ use crate::syntax;
 pub struct DerivedView {
     pub name: String,
     pub expression: String,
+    /// Whether the session process holds a reading of it that no cell has
+    /// changed since.
+    pub noted: bool,
+}
+
+/// What becomes of a view's `let` in the cell that defines it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Adoption {
+    /// A statement that derives the view and notes its reading.
+    Noted,
+    /// Blanks: for a cell whose noting statement does not compile.
+    Blanked,
+}
+
+/// What the noting statement puts before and after a view's expression.
+const NOTE_OPEN: &str = "{ #[allow(unused_imports)] use ndlens_runtime::inspect::{NoteArray as _, NoteNothing as _}; \
+                         (&ndlens_runtime::inspect::Noted(&(";
+
+fn note_close(name: &str) -> String {
+    format!("))).note({name:?}); }}")
 }
 
 #[derive(Clone, Debug, Default)]
@@ -121,6 +150,57 @@ impl DerivedViews {
         self.views.clear();
     }
 
+    /// Views whose readings were noted and are still current.
+    pub fn noted(&self) -> impl Iterator<Item = &DerivedView> {
+        self.views.iter().filter(|v| v.noted)
+    }
+
+    /// The noted views whose expressions name a name `code` (as it will
+    /// run, views expanded) names: those the cell may change.
+    pub fn touched_by(&self, code: &str) -> Vec<String> {
+        let named = identifiers(code);
+        self.noted().filter(|v| !identifiers(&v.expression).is_disjoint(&named)).map(|v| v.name.clone()).collect()
+    }
+
+    /// Statements that note the views `names` again, placed after `code`'s
+    /// last statement or before its final expression, on the same line: a
+    /// cell that may change an owner notes its views as it leaves them.
+    /// `None` when `code` has no statement to place them after.
+    pub fn renoting(&self, code: &str, names: &[String]) -> Option<Edit> {
+        let block = syntax::statements(code).ok()?;
+        let at = match block.stmts.last()? {
+            last @ (Stmt::Expr(_, None) | Stmt::Macro(syn::StmtMacro { semi_token: None, .. })) => {
+                syntax::in_statements(syntax::byte_range(last)).start
+            }
+            last => syntax::in_statements(syntax::byte_range(last)).end,
+        };
+        let notes: String = names
+            .iter()
+            .filter_map(|name| self.get(name))
+            .map(|v| format!(" {NOTE_OPEN}{}{} ", v.expression.replace('\n', " "), note_close(&v.name)))
+            .collect();
+        (!notes.is_empty()).then(|| Edit::insert(at, &notes))
+    }
+
+    /// Forgets the notes of views that `code` (as run, views expanded) may
+    /// have changed: those whose expressions name a name it names, but for
+    /// the views in `derived`, which it noted itself.
+    pub fn forget_notes_touched_by(&mut self, code: &str, derived: &[String]) {
+        let named = identifiers(code);
+        for view in self.views.iter_mut().filter(|v| v.noted && !derived.contains(&v.name)) {
+            if !identifiers(&view.expression).is_disjoint(&named) {
+                view.noted = false;
+            }
+        }
+    }
+
+    /// Forgets the notes of the views `names`.
+    pub fn forget_notes(&mut self, names: &[String]) {
+        for view in self.views.iter_mut().filter(|v| names.contains(&v.name)) {
+            view.noted = false;
+        }
+    }
+
     /// Forgets views that `code` binds anew at its top level: the user's
     /// new `let v = ...` replaces the remembered one.
     pub fn forget_rebound(&mut self, code: &str) {
@@ -198,26 +278,46 @@ impl DerivedViews {
         }
     }
 
-    /// After evcxr refused to keep `names` (they borrow), remembers each
-    /// one's `let` as a derived view and returns the cell without those
-    /// statements, with later uses expanded. `None` when some name was not
-    /// bound by a plain `let NAME = EXPR;` at the top of the cell.
-    pub fn adopt(&mut self, code: &str, names: &[String]) -> Option<Rewritten> {
+    /// After the engine refused to keep `names` (they borrow), remembers
+    /// each one's `let` as a derived view and returns the cell with those
+    /// statements made as `adoption` says, and later uses expanded. `None`
+    /// when some name was not bound by a plain `let NAME = EXPR;` at the top
+    /// of the cell.
+    pub fn adopt(&mut self, code: &str, names: &[String], adoption: Adoption) -> Option<Rewritten> {
         let lets = top_level_lets(code);
         let mut adopted = Vec::new();
         for name in names {
             let found = lets.iter().rev().find(|l| &l.name == name)?;
             adopted.push(found.clone());
         }
+        let mut without_lets = code.as_bytes().to_vec();
+        for l in &adopted {
+            without_lets[l.statement.clone()].fill(b' ');
+        }
+        // Whole statements were blanked: still UTF-8.
+        let without_lets = String::from_utf8(without_lets).expect("statements end at character boundaries");
         // Each view's expression may use views remembered before it.
         let mut edits = Vec::new();
         for l in &adopted {
-            let expression = self.expand(&code[l.init.clone()]).code;
+            let expression = self.expand(&code[l.init.clone()]).code.trim().to_string();
+            // A later statement of the cell, other than one deriving a view,
+            // may change what was noted.
+            let later = &without_lets[l.statement.end..];
+            let noted = adoption == Adoption::Noted && identifiers(&expression).is_disjoint(&identifiers(later));
             self.views.retain(|v| v.name != l.name);
-            self.views.push(DerivedView { name: l.name.clone(), expression: expression.trim().to_string() });
-            // Blank the statement, keeping line breaks so lines stay put.
-            let blank: String = code[l.statement.clone()].chars().map(|c| if c == '\n' { '\n' } else { ' ' }).collect();
-            edits.push(Edit { original: l.statement.clone(), replacement: blank });
+            self.views.push(DerivedView { name: l.name.clone(), expression, noted });
+            match adoption {
+                Adoption::Noted => {
+                    edits.push(Edit { original: l.statement.start..l.init.start, replacement: NOTE_OPEN.into() });
+                    edits.push(Edit { original: l.init.end..l.statement.end, replacement: note_close(&l.name) });
+                }
+                Adoption::Blanked => {
+                    // Keep line breaks, so that lines stay put.
+                    let blank: String =
+                        code[l.statement.clone()].chars().map(|c| if c == '\n' { '\n' } else { ' ' }).collect();
+                    edits.push(Edit { original: l.statement.clone(), replacement: blank });
+                }
+            }
         }
         let mut uses = Vec::new();
         if let Ok(tokens) = syntax::lexes(code) {
@@ -230,6 +330,26 @@ impl DerivedViews {
         edits.extend(uses);
         Some(Rewritten::apply(code, edits))
     }
+}
+
+/// Every identifier in `code`, at any depth.
+fn identifiers(code: &str) -> BTreeSet<String> {
+    fn collect(tokens: TokenStream, into: &mut BTreeSet<String>) {
+        for tree in tokens {
+            match tree {
+                TokenTree::Ident(ident) => {
+                    into.insert(ident.to_string());
+                }
+                TokenTree::Group(group) => collect(group.stream(), into),
+                _ => {}
+            }
+        }
+    }
+    let mut found = BTreeSet::new();
+    if let Ok(tokens) = syntax::lexes(code) {
+        collect(tokens, &mut found);
+    }
+    found
 }
 
 #[derive(Clone, Debug)]
@@ -277,7 +397,7 @@ mod tests {
     fn adopted(code: &str, names: &[&str]) -> (DerivedViews, Rewritten) {
         let mut views = DerivedViews::default();
         let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
-        let rewritten = views.adopt(code, &names).expect("the lets are found");
+        let rewritten = views.adopt(code, &names, Adoption::Blanked).expect("the lets are found");
         (views, rewritten)
     }
 
@@ -286,6 +406,32 @@ mod tests {
         let (views, rewritten) = adopted("let v = m.t();\nv.len()", &["v"]);
         assert_eq!(views.get("v").unwrap().expression, "m.t()");
         assert_eq!(rewritten.code, "              \n(m.t()).len()");
+    }
+
+    #[test]
+    fn the_defining_cell_notes_its_views_until_an_owner_is_named() {
+        let mut views = DerivedViews::default();
+        let cell = "let v = m.t();\nlet r = m.row(0);\nv.len()";
+        let rewritten = views.adopt(cell, &["v".into(), "r".into()], Adoption::Noted).unwrap();
+        let lines: Vec<&str> = rewritten.code.lines().collect();
+        assert!(
+            lines[0].contains("Noted(&(m.t()))).note(\"v\")") && lines[1].contains("Noted(&(m.row(0)))"),
+            "{}",
+            rewritten.code
+        );
+        assert_eq!(lines[2], "(m.t()).len()");
+        assert_eq!(views.noted().count(), 2);
+        views.forget_notes_touched_by("let n = 3;", &[]);
+        assert_eq!(views.noted().count(), 2);
+        assert_eq!(views.touched_by("m.fill(1.0);"), vec!["v", "r"]);
+        let renoting = views.renoting("m.fill(1.0);\nm.sum()", &["v".into()]).unwrap();
+        let renoted = Rewritten::apply("m.fill(1.0);\nm.sum()", vec![renoting]).code;
+        assert!(renoted.starts_with("m.fill(1.0);\n {") && renoted.ends_with(".note(\"v\"); } m.sum()"), "{renoted}");
+        views.forget_notes_touched_by("m.fill(1.0);", &[]);
+        assert_eq!(views.noted().count(), 0);
+        // A statement after the `let` that names the owner may change the view.
+        views.adopt("let w = m.t();\nm[[0, 0]] = 2.0;", &["w".into()], Adoption::Noted).unwrap();
+        assert!(!views.get("w").unwrap().noted);
     }
 
     #[test]
@@ -313,7 +459,7 @@ mod tests {
     fn views_of_views_are_expanded_down_to_owners() {
         let (mut views, _) = adopted("let v = m.t();", &["v"]);
         let names = vec!["w".to_string()];
-        views.adopt("let w = v.row(0);", &names).unwrap();
+        views.adopt("let w = v.row(0);", &names, Adoption::Blanked).unwrap();
         assert_eq!(views.get("w").unwrap().expression, "(m.t()).row(0)");
     }
 
@@ -340,6 +486,6 @@ mod tests {
     #[test]
     fn a_let_that_is_not_plain_is_not_adopted() {
         let mut views = DerivedViews::default();
-        assert!(views.adopt("let (a, b) = (m.t(), 1);", &["a".into()]).is_none());
+        assert!(views.adopt("let (a, b) = (m.t(), 1);", &["a".into()], Adoption::Noted).is_none());
     }
 }

@@ -292,7 +292,7 @@ fn row_entries(start: i128, step: i128, n: i128, size: i128, shift: u32, last: &
         let blocks = if gap < block {
             // No block lies wholly between two neighbours: every block from
             // the first to the last is entered once.
-            (final_.0 - first.0).abs() as u64 + 1
+            (final_.0 - first.0).unsigned_abs() as u64 + 1
         } else {
             n as u64
         };
@@ -366,7 +366,7 @@ fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
