@@ -44,13 +44,16 @@ RUN python3 -m venv /opt/ndlens \
 COPY --from=rust /opt/rust /opt/rust
 
 # The kernel, installed into the environment every user's Jupyter runs in,
-# with the session libraries built once next to it (readable by all; every
-# user's cells link them where they lie, and each session keeps its cells in
-# ~/.cache/ndlens). Cargo's download cache goes with the build: sessions
-# read the vendored sources.
+# with the session libraries built once next to it and the shipped
+# notebooks' cells compiled into its shared cache (readable by all; every
+# user's cells link them where they lie, and each session keeps its own
+# cells in ~/.cache/ndlens). The kernel reads the notebooks' cells when it
+# is built. Cargo's download cache goes with the build: sessions read the
+# vendored sources.
 COPY Cargo.toml Cargo.lock /opt/ndlens-src/
 COPY crates /opt/ndlens-src/crates
 COPY kernel-spec /opt/ndlens-src/kernel-spec
+COPY notebooks /opt/ndlens-src/notebooks
 RUN cd /opt/ndlens-src \
  && export HOME=/root CARGO_HOME=/opt/cargo \
  && cargo build --release --locked -p ndlens-kernel \

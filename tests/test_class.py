@@ -93,7 +93,7 @@ def test_an_evcxr_slot_is_seeded_once_and_reused_by_the_next_session(tmp_path, m
 def install_copy(prefix, *engine):
     """The kernel installed into `prefix` without prebuilt libraries."""
     binary = BINARY if not engine else BINARY.parent.parent / "evcxr" / "release" / "ndlens"
-    subprocess.run([str(binary), "install", "--prefix", str(prefix), "--no-warm", *engine], check=True, capture_output=True)
+    subprocess.run([str(binary), "install", "--prefix", str(prefix), "--no-prebuilt", *engine], check=True, capture_output=True)
 
 
 @pytest.mark.parametrize("engine", TESTED_ENGINES)
@@ -126,7 +126,7 @@ def test_unreadable_prebuilt_libraries_are_named_and_the_session_builds_its_own(
 
 def test_a_warmed_notebook_compiles_nothing_for_a_new_student(tmp_path, monkeypatch):
     prefix = tmp_path / "prefix"
-    subprocess.run([str(BINARY), "install", "--prefix", str(prefix)], check=True, capture_output=True)
+    subprocess.run([str(BINARY), "install", "--prefix", str(prefix), "--no-warm"], check=True, capture_output=True)
     cells = [
         "let shape = (3, 4);\nlet grid = Array2::<f64>::zeros(shape);",
         "let seen = grid.t();\n%layout grid, seen",
@@ -135,12 +135,15 @@ def test_a_warmed_notebook_compiles_nothing_for_a_new_student(tmp_path, monkeypa
     ]
     notebook = tmp_path / "class.ipynb"
     notebook.write_text(json.dumps({
-        "cells": [{"cell_type": "code", "source": c, "metadata": {}, "outputs": [], "execution_count": None} for c in cells],
+        # A last cell that does not compile: the ones before it are kept.
+        "cells": [{"cell_type": "code", "source": c, "metadata": {}, "outputs": [], "execution_count": None}
+                  for c in [*cells, "let broken: u8 = \"text\";"]],
         "metadata": {}, "nbformat": 4, "nbformat_minor": 5,
     }))
     warmed = subprocess.run([str(BINARY), "warm", "--prefix", str(prefix), str(notebook)], capture_output=True, text=True)
     assert warmed.returncode == 0, warmed.stderr
-    assert "4 cells, 0 failed" in warmed.stdout, warmed.stdout
+    assert "5 of 5 cells, 1 failed" in warmed.stdout, warmed.stdout
+    assert "cell 5 of" in warmed.stderr and "(let broken: u8" in warmed.stderr, warmed.stderr
     # A student who never ran the kernel.
     monkeypatch.setenv("JUPYTER_PATH", str(prefix / "share/jupyter"))
     monkeypatch.setenv("NDLENS_CACHE_DIR", str(tmp_path / "student"))

@@ -15,7 +15,7 @@ def ndlens(*args, **env):
 
 
 def test_install_writes_a_self_contained_kernelspec(tmp_path):
-    done = ndlens("install", "--prefix", str(tmp_path), "--no-warm")
+    done = ndlens("install", "--prefix", str(tmp_path), "--no-prebuilt")
     assert done.returncode == 0, done.stderr
     kernel_dir = tmp_path / "share/jupyter/kernels/ndlens"
     spec = json.loads((kernel_dir / "kernel.json").read_text())
@@ -55,17 +55,35 @@ def test_place_flags_exclude_each_other(tmp_path):
     assert "cannot be used with" in done.stderr
 
 
-def test_the_installed_copy_runs_from_its_own_folder(tmp_path, monkeypatch):
+def code_cells(path):
+    notebook = json.loads(path.read_text())
+    return ["".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code"]
+
+
+def test_the_installed_copy_runs_from_its_own_folder_and_the_shipped_notebooks_compile_nothing(tmp_path, monkeypatch):
     cache = tmp_path / "cache"
     done = ndlens("install", "--prefix", str(tmp_path / "prefix"), NDLENS_CACHE_DIR=str(cache))
     assert done.returncode == 0, done.stderr
+    # A line for each shipped notebook, the exercises also as students get them.
+    warmed = [line for line in done.stdout.splitlines() if line.startswith("Warmed ")]
+    assert any(line.startswith("Warmed recipe-4.5-avoid-unnecessary-copies.ipynb: 49 of 49 cells") for line in warmed), done.stdout
+    assert any("(student's version)" in line and "stop at their todo!()" in line for line in warmed), done.stdout
+    assert not any("failed" in line for line in warmed), done.stdout
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "prefix/share/jupyter"))
     monkeypatch.setenv("NDLENS_CACHE_DIR", str(cache))
     session = Session(cwd=str(tmp_path))
     try:
         assert session.manager.kernel_spec.resource_dir.startswith(str(tmp_path / "prefix"))
+        # A student's session runs the recipe's first cells, and the
+        # playground's, from the install's cache: nothing lands in their own.
+        for notebook, count in [("recipe-4.5-avoid-unnecessary-copies.ipynb", 12), ("layout-playground.ipynb", 6)]:
+            for cell in code_cells(ROOT / "notebooks" / notebook)[:count]:
+                session.run(cell)
+            session.ok(":clear")
+        assert sorted(p.name for p in cache.rglob("lib*.so")) == []
         data = session.result("let m = Array2::<f64>::zeros((2, 3)); diagram!(m, m.t())")
         assert data["image/svg+xml"].startswith("<svg")
+        assert len(list(cache.rglob("lib*.so"))) == 1
     finally:
         session.close()
 

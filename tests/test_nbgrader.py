@@ -114,11 +114,15 @@ def check_errors(notebook):
     return errors
 
 
-def test_the_student_version_runs_with_every_check_saying_what_is_missing(course):
+def test_the_student_version_runs_with_every_check_saying_what_is_missing(course, tmp_path, monkeypatch):
     release = nbformat.read(course / "release" / ASSIGNMENT / NOTEBOOK, as_version=4)
     assert "BEGIN SOLUTION" not in "".join(c.source for c in release.cells)
     assert sum("todo!()" in c.source for c in release.cells if c.cell_type == "code") == 12
+    # `ndlens install` compiled the student's version too: a student's
+    # session finds every cell in the install's cache, none in their own.
+    monkeypatch.setenv("NDLENS_CACHE_DIR", str(tmp_path))
     NotebookClient(release, timeout=120, allow_errors=True).execute()
+    assert sorted(p.name for p in tmp_path.rglob("lib*.so")) == []
     errors = check_errors(release)
     assert len(errors) == 12
     for grade_id, evalue in errors.items():

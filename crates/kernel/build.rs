@@ -22,6 +22,45 @@ fn files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// The code cells of the notebooks in `notebooks/` and of the exercises'
+/// sources (`notebooks/exercises/source/*/`), as JSON: a list of
+/// `{"name", "exercise", "cells"}`.
+fn shipped_notebooks(folder: &Path) -> String {
+    println!("cargo:rerun-if-changed={}", folder.display());
+    let mut paths = Vec::new();
+    files(folder, &mut paths);
+    paths.retain(|p| {
+        p.extension().is_some_and(|e| e == "ipynb") && !p.components().any(|c| c.as_os_str() == ".ipynb_checkpoints")
+    });
+    let exercises = folder.join("exercises").join("source");
+    paths.retain(|p| p.parent() == Some(folder) || p.starts_with(&exercises));
+    // The notebooks, then the exercises.
+    paths.sort_by_key(|p| (p.starts_with(&exercises), p.clone()));
+    let mut shipped = Vec::new();
+    for path in &paths {
+        println!("cargo:rerun-if-changed={}", path.display());
+        let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+        let notebook: serde_json::Value =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not a notebook: {e}", path.display()));
+        let cells: Vec<String> = notebook["cells"]
+            .as_array()
+            .map(|cells| {
+                cells
+                    .iter()
+                    .filter(|c| c["cell_type"] == "code")
+                    .map(|c| match &c["source"] {
+                        serde_json::Value::Array(lines) => lines.iter().filter_map(|l| l.as_str()).collect(),
+                        other => other.as_str().unwrap_or_default().to_string(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        shipped.push(serde_json::json!({ "name": name, "exercise": path.starts_with(&exercises), "cells": cells }));
+    }
+    serde_json::to_string(&shipped).expect("cells serialise")
+}
+
 fn main() {
     let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let watched = [
@@ -49,6 +88,12 @@ fn main() {
         hash.write(path.strip_prefix(&manifest).unwrap_or(path).to_string_lossy().as_bytes());
         hash.write(&std::fs::read(path).unwrap_or_default());
     }
+    // The shipped notebooks' code cells, which `ndlens install` warms: what
+    // the kernel compiles at install is part of what it is.
+    let shipped = shipped_notebooks(&manifest.join("../../notebooks"));
+    hash.write(shipped.as_bytes());
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    std::fs::write(out.join("shipped-notebooks.json"), shipped).expect("writing the shipped notebooks' cells");
     println!("cargo:rustc-env=NDLENS_BUILD_ID={:016x}", hash.finish());
 
     // The Rust release `kernel_info` reports: the one the kernel was built

@@ -126,7 +126,19 @@ fn write_tree(dir: &Dir<'_>, to: &Path) -> Result<()> {
     Ok(())
 }
 
-pub fn install(place: &Place, engine: EngineKind, warm: bool) -> Result<()> {
+/// What `ndlens install` builds beside the kernel, for its sessions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Built {
+    /// Nothing: each session builds its libraries and compiles its cells.
+    Nothing,
+    /// The session libraries (ndarray, the lens, the runtime).
+    Libraries,
+    /// The libraries, and the shipped notebooks' cells compiled into the
+    /// shared cache (rustc engine only: evcxr keeps no such cache).
+    LibrariesAndCells,
+}
+
+pub fn install(place: &Place, engine: EngineKind, built: Built) -> Result<()> {
     if !engine.built_in() {
         bail!(
             "this ndlens was built without the {0} engine: build it with `cargo build --release -p ndlens-kernel --features {0}`",
@@ -162,8 +174,12 @@ pub fn install(place: &Place, engine: EngineKind, warm: bool) -> Result<()> {
     write(&dir.join("kernel.json"), serde_json::to_string_pretty(&spec)?.as_bytes())?;
     println!("Installed the kernel \"{}\" in {}", spec["display_name"].as_str().unwrap_or_default(), dir.display());
 
-    if warm {
+    if built != Built::Nothing {
         build_prebuilt_libraries(&dir, engine)?;
+        if built == Built::LibrariesAndCells && engine == EngineKind::Rustc {
+            println!("Compiling the shipped notebooks' cells for every session (once; half a minute)...");
+            crate::warm::warm(&dir, &crate::warm::shipped())?;
+        }
     } else {
         // Libraries built for an earlier lens would be seeded stale.
         let prebuilt = dir.join(engine::prebuilt::FOLDER);

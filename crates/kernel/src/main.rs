@@ -47,14 +47,20 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Install the kernel where Jupyter finds it, and build the session
-    /// libraries so that the first cell of a notebook starts fast.
+    /// libraries and compile the shipped notebooks' cells, so that a class
+    /// opening them compiles nothing.
     Install {
         #[command(flatten)]
         place: install::Place,
-        /// Skip building ndarray and ndlens for sessions now (the first
-        /// session then builds them, which takes a minute).
+        /// Skip compiling the shipped notebooks' cells now (half a minute;
+        /// each session then compiles the cells it runs).
         #[arg(long)]
         no_warm: bool,
+        /// Skip building ndarray and ndlens for sessions now (the first
+        /// session then builds them, which takes a minute); implies
+        /// --no-warm.
+        #[arg(long)]
+        no_prebuilt: bool,
         /// The engine that runs the cells: rustc (the kernel's own) or
         /// evcxr (in a build with the `evcxr` feature). An evcxr kernel is
         /// installed as `ndlens-evcxr`, beside the default one.
@@ -103,8 +109,16 @@ fn main() -> ExitCode {
     evcxr::runtime_hook();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Install { place, no_warm, engine } => install::install(&place, engine, !no_warm),
-        Command::Warm { place, notebooks } => install::installed(&place).and_then(|dir| warm::warm(&dir, &notebooks)),
+        Command::Install { place, no_warm, no_prebuilt, engine } => {
+            let built = match (no_prebuilt, no_warm) {
+                (true, _) => install::Built::Nothing,
+                (false, true) => install::Built::Libraries,
+                (false, false) => install::Built::LibrariesAndCells,
+            };
+            install::install(&place, engine, built)
+        }
+        Command::Warm { place, notebooks } => install::installed(&place)
+            .and_then(|dir| warm::from_files(&notebooks).and_then(|notebooks| warm::warm(&dir, &notebooks))),
         Command::Uninstall { place } => install::uninstall(&place),
         Command::Kernel(args) => run_kernel(args),
         Command::Session => rustc_engine::host::serve(),

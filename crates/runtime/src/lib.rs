@@ -23,7 +23,9 @@
 //! - [`allocs`]: the count of what a statement allocates, which `%allocs`
 //!   reports;
 //! - [`counters`]: the processor's cache and TLB misses during a walk,
-//!   which `%traffic -m` reports.
+//!   which `%traffic -m` reports;
+//! - [`warming`]: whether the cells run only to be compiled (`ndlens
+//!   warm`), so that timing loops run once.
 //!
 //! Each compiled cell carries its own copy of this crate, statics included:
 //! whatever must be one per process (the interrupt flag) is found through
@@ -40,6 +42,7 @@ pub mod inspect;
 pub mod interrupt;
 pub mod panic;
 pub mod show;
+pub mod warming;
 
 /// What every session imports (as a glob, so that a cell's own items of the
 /// same names win): displays in the middle of a cell, and input.

@@ -57,7 +57,7 @@ pub enum Seeded {
 /// itself.
 #[derive(Debug)]
 pub enum SeedError {
-    /// `ndlens install --no-warm` built no template.
+    /// `ndlens install --no-prebuilt` built no template.
     Missing(PathBuf),
     /// The template is there but this user cannot read it.
     Unreadable { path: PathBuf, error: io::Error },

@@ -70,7 +70,7 @@ pub fn prepare(config: &EngineConfig) -> anyhow::Result<Vec<String>> {
             }
             Some(prebuilt.sources())
         }
-        // Installed with --no-warm: the user chose to build at first use.
+        // Installed with --no-prebuilt: the user chose to build at first use.
         Err(missing @ SeedError::Missing(_)) => {
             eprintln!("ndlens: {missing}; this session builds ndarray and ndlens itself");
             None

@@ -253,8 +253,10 @@ fn code(options: &Options, setup: &str, body: &str) -> syn::Result<String> {
             #(#keep_setup)*
             __ndlens_elapsed
         };
-        let __ndlens_loops: u64 = #choose_loops;
-        let __ndlens_runs: Vec<f64> = (0..#runs).map(|_| __ndlens_time(__ndlens_loops)).collect();
+        // Warming compiles this code; one loop runs it.
+        let __ndlens_warming = ndlens_runtime::warming::active();
+        let __ndlens_loops: u64 = if __ndlens_warming { 1 } else { #choose_loops };
+        let __ndlens_runs: Vec<f64> = (0..if __ndlens_warming { 1 } else { #runs }).map(|_| __ndlens_time(__ndlens_loops)).collect();
         #report
     };)
     .to_string())
@@ -283,8 +285,8 @@ mod tests {
     fn a_fixed_loop_count_skips_the_search() {
         let options = Options { loops: Some(5), runs: 2, ..Options::default() };
         let code = compact(&code(&options, "", "1 + 1").unwrap());
-        assert!(code.contains("let __ndlens_loops : u64 = 5u64 ;"), "{code}");
-        assert!(code.contains("(0 .. 2usize)"), "{code}");
+        assert!(code.contains("let __ndlens_loops : u64 = if __ndlens_warming { 1 } else { 5u64 } ;"), "{code}");
+        assert!(code.contains("(0 .. if __ndlens_warming { 1 } else { 2usize })"), "{code}");
     }
 
     #[test]

@@ -95,10 +95,11 @@ impl RustcEngine {
         // What an earlier session of this slot left is of no use to this one.
         let _ = std::fs::remove_dir_all(&cells_dir);
         std::fs::create_dir_all(&cells_dir).with_context(|| format!("creating {}", cells_dir.display()))?;
-        let environment = Environment {
-            library_path: libraries.library_path(),
-            variables: crate::engine::huge_pages::tunables().into_iter().collect(),
-        };
+        let mut variables: Vec<(String, String)> = crate::engine::huge_pages::tunables().into_iter().collect();
+        if config.warm {
+            variables.push((ndlens_runtime::warming::VARIABLE.into(), "1".into()));
+        }
+        let environment = Environment { library_path: libraries.library_path(), variables };
         let control = Arc::new(Control::default());
         let process = SessionProcess::start(environment, router.clone(), control.clone())?;
         let cache = crate::engine::slots::cache_root().ok().map(|root| root.join("type-paths.json"));
@@ -712,7 +713,7 @@ fn analyzer_for(kernel_dir: &std::path::Path, work_dir: &std::path::Path, librar
 }
 
 /// The libraries this session's cells link: the prebuilt ones, or, when
-/// the kernel was installed without them (`--no-warm`) or they cannot be
+/// the kernel was installed without them (`--no-prebuilt`) or they cannot be
 /// read, built once in the session's own folder (the user is told why in
 /// `notices`, unless they chose it).
 fn session_libraries(config: &EngineConfig, notices: &mut Vec<String>) -> Result<Libraries> {
