@@ -15,7 +15,8 @@
 //! Only the installer writes the shared cache, and each user their own: a
 //! library in a cache is loaded into a session, so no one else's may be.
 //! Compile errors are kept too, so that a cell that fails the same way
-//! (a view the session remembers after a first compile) fails at no cost.
+//! (a view the session remembers after a first compile) fails at no cost;
+//! and `%asm`'s listings, so that a class's `%asm` cells compile once.
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
@@ -103,6 +104,24 @@ impl CellCache {
             .and_then(|()| std::fs::rename(&temporary, &path));
     }
 
+    /// The assembly listing `key` compiled to (`%asm`), from either cache.
+    pub fn find_listing(&self, key: &str) -> Option<String> {
+        [self.shared.as_deref(), self.own.as_deref()]
+            .into_iter()
+            .flatten()
+            .find_map(|folder| std::fs::read_to_string(listing_path(folder, key)).ok())
+    }
+
+    /// Keeps the assembly listing `key` compiled to.
+    pub fn keep_listing(&self, key: &str, listing: &str) {
+        let Some(folder) = &self.own else { return };
+        let path = listing_path(folder, key);
+        let temporary = path.with_extension(format!("{}.tmp", std::process::id()));
+        let _ = std::fs::create_dir_all(folder)
+            .and_then(|()| std::fs::write(&temporary, listing))
+            .and_then(|()| std::fs::rename(&temporary, &path));
+    }
+
     /// Whether a library loaded from `path` is a cache's, to be kept.
     pub fn holds(&self, path: &Path) -> bool {
         [&self.shared, &self.own].into_iter().flatten().any(|folder| path.starts_with(folder))
@@ -128,6 +147,10 @@ fn library_path(folder: &Path, key: &str) -> PathBuf {
     folder.join(format!("lib{key}.so"))
 }
 
+fn listing_path(folder: &Path, key: &str) -> PathBuf {
+    folder.join(format!("{key}.s"))
+}
+
 fn errors_path(folder: &Path, key: &str) -> PathBuf {
     folder.join(format!("{key}.errors.json"))
 }
@@ -146,7 +169,7 @@ mod tests {
     }
 
     #[test]
-    fn libraries_and_errors_are_found_again() {
+    fn libraries_errors_and_listings_are_found_again() {
         let root = std::env::temp_dir().join(format!("ndlens-cache-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);
         let cache = CellCache { shared: None, own: Some(root.join("own")) };
@@ -159,6 +182,9 @@ mod tests {
         cache.keep_errors("k2", &[]);
         assert!(matches!(cache.find("k2"), Some(Cached::Errors(errors)) if errors.is_empty()));
         assert!(cache.find("k3").is_none());
+        cache.keep_listing("k4", "addsd xmm0, xmm1\n");
+        assert_eq!(cache.find_listing("k4").as_deref(), Some("addsd xmm0, xmm1\n"));
+        assert!(cache.find_listing("k1").is_none());
         let _ = std::fs::remove_dir_all(root);
     }
 }

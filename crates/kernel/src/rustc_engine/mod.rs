@@ -541,6 +541,9 @@ impl Engine for RustcEngine {
         let generated = source::generate(&cell, &self.items);
         let key = cache::key(&generated.text, &format!("{}\nassembly", self.compiler.options()));
         let (source_file, _, file) = compiler::cell_paths(&self.cells_dir, &key);
+        if let Some(listing) = self.cache.find_listing(&key) {
+            return Ok(Assembly { listing, source: generated.text, file });
+        }
         let listing_file = source_file.with_extension("s");
         std::fs::write(&source_file, &generated.text)
             .map_err(|e| RunFailure::Refused(format!("writing the cell to {}: {e}", source_file.display())))?;
@@ -552,7 +555,9 @@ impl Engine for RustcEngine {
                 let listing = std::fs::read_to_string(&listing_file)
                     .map_err(|e| RunFailure::Refused(format!("reading {}: {e}", listing_file.display())));
                 let _ = std::fs::remove_file(&listing_file);
-                Ok(Assembly { listing: listing?, source: generated.text, file })
+                let listing = listing?;
+                self.cache.keep_listing(&key, &listing);
+                Ok(Assembly { listing, source: generated.text, file })
             }
             Err(Failed::Interrupted) => Err(RunFailure::Interrupted),
             Err(Failed::Compiler(message)) => Err(RunFailure::Refused(message)),
