@@ -16,8 +16,9 @@ cache), how many compilations each ndlens cell took (from its reply's
 metadata), the
 proportional memory (PSS) of the kernel with all its child processes after
 ten cells, and the first array cell of a session left idle for ten seconds
-first. With --long, also PSS after 300 cells and a trivial cell with 200
-variables in the session next to the same cell with one. Machines are
+first. With --long, also PSS after 300 cells, and a new trivial cell and a
+new cell that reads one variable with 200 variables in the session next to
+the same cells with one. Machines are
 noisy: read medians and ratios, not single numbers. The ndlens kernels run
 with a compiled-cell cache of this run's own (`NDLENS_CACHE_DIR`), so no
 earlier run's cells are found in it.
@@ -45,6 +46,7 @@ NDLENS_CELLS = {
     "new array": lambda i: f"a.t().sum() + {i}.0",
     "aid": "%aid a",
     "define": lambda n: "\n".join(f"let v{i} = Array1::<f64>::zeros({i % 7 + 1});" for i in range(n)),
+    "new reading": lambda i: f"v0.len() + {i}",
 }
 CELLS = {
     "ndlens": NDLENS_CELLS,
@@ -58,6 +60,7 @@ CELLS = {
         "new array": lambda i: f"a.T.sum() + {i}.0",
         "aid": "a.__array_interface__['data'][0]",
         "define": lambda n: "\n".join(f"v{i} = np.zeros({i % 7 + 1})" for i in range(n)),
+        "new reading": lambda i: f"len(v0) + {i}",
     },
     "rust": {  # evcxr_jupyter
         "first": ':dep ndarray = "0.17"\nuse ndarray::prelude::*;\nlet a = Array2::<f64>::zeros((100, 100)); a.sum()',
@@ -67,6 +70,7 @@ CELLS = {
         "new array": lambda i: f"a.t().sum() + {i}.0",
         "aid": "a.as_ptr() as usize",
         "define": lambda n: "\n".join(f"let v{i} = Array1::<f64>::zeros({i % 7 + 1});" for i in range(n)),
+        "new reading": lambda i: f"v0.len() + {i}",
     },
 }
 IDLE_SECONDS = 10
@@ -174,8 +178,9 @@ def array_floor(repeat, engine_linker=False):
 
 
 def trivial_with_variables(kernel_name, count, repeat):
-    """The median new trivial cell with `count` variables in the session
-    (numbered apart from every other session's, so that none is cached)."""
+    """The median new trivial cell, and the median new cell that reads one
+    variable, with `count` variables in the session (numbered apart from
+    every other session's, so that none is cached)."""
     cells = CELLS[kernel_name]
     manager, client = start(kernel_name)
     try:
@@ -183,8 +188,10 @@ def trivial_with_variables(kernel_name, count, repeat):
             run(client, cells["setup"])
         run(client, cells["first"])
         run(client, cells["define"](count), timeout=3600)
-        new = cells["new trivial"]
-        return statistics.median(run(client, new(1000 * count + i), timeout=3600) for i in range(repeat))
+        new, reading = cells["new trivial"], cells["new reading"]
+        trivial = statistics.median(run(client, new(1000 * count + i), timeout=3600) for i in range(repeat))
+        reads = statistics.median(run(client, reading(1000 * count + i), timeout=3600) for i in range(repeat))
+        return trivial, reads
     finally:
         stop(manager, client)
 
@@ -253,8 +260,10 @@ def measure(kernel_name, repeat, long):
         stop(manager, client)
     figures[f"first array cell, {IDLE_SECONDS} s after start"] = first_cell_after(kernel_name, IDLE_SECONDS)
     if long:
-        figures["trivial cell, 1 variable (median)"] = trivial_with_variables(kernel_name, 1, 3)
-        figures["trivial cell, 200 variables (median)"] = trivial_with_variables(kernel_name, 200, 3)
+        for count in (1, 200):
+            trivial, reads = trivial_with_variables(kernel_name, count, repeat)
+            figures[f"trivial cell, {count} variable{'s' if count > 1 else ''} (median)"] = trivial
+            figures[f"cell reading v0, {count} variable{'s' if count > 1 else ''} (median)"] = reads
     return figures
 
 
@@ -307,7 +316,9 @@ def main():
         print(f"{NAMES[k]}: " + ", ".join(ratios))
         if args.long:
             print(f"{NAMES[k]}, trivial cell with 200 variables / with 1: "
-                  f"x{ours['trivial cell, 200 variables (median)'] / ours['trivial cell, 1 variable (median)']:.2f}")
+                  f"x{ours['trivial cell, 200 variables (median)'] / ours['trivial cell, 1 variable (median)']:.2f}; "
+                  f"cell reading one variable: "
+                  f"x{ours['cell reading v0, 200 variables (median)'] / ours['cell reading v0, 1 variable (median)']:.2f}")
     if "ndlens" in results:
         for k in kernels[1:]:
             ratios = ", ".join(
